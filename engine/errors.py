@@ -1,0 +1,30 @@
+"""The small family of errors the engine raises. The CLI prints them as one line; pages translate them."""
+
+
+class SalaError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class ConfigError(SalaError):
+    """A setting is missing or wrong; the message names the setting."""
+
+
+class ContentInvalid(SalaError):
+    """The course does not validate; `problems` holds every finding."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.level == "error"]
+        super().__init__(f"the course has {len(errors)} error(s); run `sala validate` to see them")
+
+
+class SchemaTooNew(SalaError):
+    """The database was migrated by a newer Sala than this one."""
+
+
+class NotAllowed(SalaError):
+    """The signed-in user may not do this."""
+
+
+class InputError(SalaError):
+    """Bad input from a person or a file; the message names the field, row or line."""
