@@ -1,0 +1,86 @@
+"""`sala`: the command line. Errors reach the user as one clean line, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.errors import SalaError
+from engine.settings import load_settings
+
+
+def cmd_validate(args) -> int:
+    from engine.content import ERROR, WARNING, summary, validate
+
+    root = Path(args.root) if args.root else load_settings().content_root
+    problems = validate(root)
+    for problem in problems:
+        print(problem)
+    print(summary(problems))
+    failing = {ERROR, WARNING} if args.strict else {ERROR}
+    return 1 if any(p.level in failing for p in problems) else 0
+
+
+def cmd_migrate(args) -> int:
+    from engine.store.db import make_engine, migrate
+
+    settings = load_settings()
+    revision = migrate(make_engine(settings))
+    print(f"database at revision {revision}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from engine.demo import build_demo
+
+    counts = build_demo(load_settings(), seed=args.seed)
+    print("demo population ready: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    app = Path(__file__).resolve().parent / "app" / "main.py"
+    address = "0.0.0.0" if args.lan else "127.0.0.1"
+    if args.lan:
+        from engine.net import lan_addresses
+
+        for ip in lan_addresses():
+            print(f"Participants on this network can join at http://{ip}:{args.port}")
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+               "--server.address", address, "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]
+    return subprocess.call(command, cwd=app.parent, env=os.environ.copy())
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sala", description="Sala: NASLA's course delivery engine.")
+    sub = p.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("validate", help="check the course and print every problem")
+    v.add_argument("--root", help="the content root (default: SALA_CONTENT_ROOT or the repository)")
+    v.add_argument("--strict", action="store_true", help="fail on warnings too")
+    v.set_defaults(func=cmd_validate)
+    sub.add_parser("migrate", help="create or upgrade the database").set_defaults(func=cmd_migrate)
+    d = sub.add_parser("demo", help="load the demo population (idempotent)")
+    d.add_argument("--seed", type=int, default=2026)
+    d.set_defaults(func=cmd_demo)
+    s = sub.add_parser("serve", help="run the web app")
+    s.add_argument("--port", type=int, default=8501)
+    s.add_argument("--lan", action="store_true", help="listen on the local network (classroom mode)")
+    s.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SalaError as exc:
+        print(f"sala: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""yaml-syntax: every YAML file and every front matter parses, with no duplicate keys.
+
+Passing:
+    stem: >-
+      A question: with a colon, inside a block scalar.
+Failing:
+    stem: A question: with a colon       # "mapping values are not allowed here"
+    a: 1
+    a: 2                                 # "duplicate key 'a' (first on line 1)"
+The problem points at the line and column where the parser stopped; the file is then left out of the
+other rules, so one typo gives one problem, not dozens.
+"""
+
+from engine.content.rules._reading import reading
+
+ID = "yaml-syntax"
+
+
+def check(tree):
+    return reading(tree, ID)

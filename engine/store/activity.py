@@ -1,0 +1,183 @@
+"""What learners and facilitators do: progress, attempts and responses, exercises, classroom sessions.
+
+Attempts and responses are an append-only record; summaries (scores per module, completion) are
+derived from them and can be rebuilt. Section progress and exercise answers are the two records a
+learner edits as they go.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Double,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from engine.store.base import (
+    ATTEMPT_KINDS,
+    ATTEMPT_SOURCES,
+    ATTENDANCE_METHODS,
+    CONTENT_ID_LENGTH,
+    ID_LENGTH,
+    LANGUAGES,
+    OPEN_TESTS,
+    SESSION_STATES,
+    Base,
+    check_one_of,
+    new_id,
+    one_of,
+    utcnow,
+)
+
+_ENUMS = {
+    "kind": ATTEMPT_KINDS,
+    "source": ATTEMPT_SOURCES,
+    "language": LANGUAGES,
+    "state": SESSION_STATES,
+    "open_test": OPEN_TESTS,
+    "method": ATTENDANCE_METHODS,
+}
+
+
+def _enum_validator(*fields: str):
+    """A fresh validator per class: `validates` marks the function object it is given."""
+
+    def check(self: Base, key: str, value: str | None) -> str | None:
+        return check_one_of(key, value, _ENUMS[key])
+
+    return validates(*fields)(check)
+
+
+class SectionProgress(Base):
+    """When a learner first opened a section of a module, and when they completed it."""
+
+    __tablename__ = "section_progress"
+    # The unique index leads with (user_id, module_id): it serves "my progress in this module".
+    __table_args__ = (UniqueConstraint("user_id", "module_id", "section_id"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("users.id"))
+    module_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH))
+    section_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH))
+    first_opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+
+class ClassroomSession(Base):
+    """A facilitator's live session: a cohort, a module, a room, a join code for learners' phones."""
+
+    __tablename__ = "classroom_sessions"
+    __table_args__ = (
+        one_of("state", SESSION_STATES),
+        one_of("open_test", OPEN_TESTS),
+        Index(None, "cohort_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    cohort_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("cohorts.id"))
+    module_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH))
+    facilitator_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("users.id"))
+    venue: Mapped[str] = mapped_column(Text, default="")
+    held_on: Mapped[date] = mapped_column(Date)
+    join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    state: Mapped[str] = mapped_column(String(8), default="open")
+    current_section: Mapped[str | None] = mapped_column(String(CONTENT_ID_LENGTH))
+    open_test: Mapped[str | None] = mapped_column(String(8))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    _check_enum = _enum_validator("state", "open_test")
+
+
+class Attempt(Base):
+    """One submitted pre-test, post-test, knowledge check or exercise, online, in class or on paper."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        one_of("kind", ATTEMPT_KINDS),
+        one_of("source", ATTEMPT_SOURCES),
+        one_of("language", LANGUAGES),
+        CheckConstraint("kind <> 'check' OR section_id IS NOT NULL", name="check_has_section"),
+        CheckConstraint("score >= 0 AND score <= max_score", name="score_in_range"),
+        Index(None, "user_id", "module_id", "kind"),
+        Index(None, "classroom_session_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("users.id"))
+    module_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH))
+    kind: Mapped[str] = mapped_column(String(8))
+    section_id: Mapped[str | None] = mapped_column(String(CONTENT_ID_LENGTH))
+    source: Mapped[str] = mapped_column(String(16), default="online")
+    language: Mapped[str] = mapped_column(String(2))
+    content_version: Mapped[str] = mapped_column(String(64))
+    # The client makes this key before sending; a resubmitted form finds its attempt already kept.
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    classroom_session_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("classroom_sessions.id")
+    )
+    recorded_by_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    score: Mapped[float] = mapped_column(Double)
+    max_score: Mapped[float] = mapped_column(Double)
+
+    responses: Mapped[list[Response]] = relationship(back_populates="attempt", order_by="Response.item_id")
+
+    _check_enum = _enum_validator("kind", "source", "language")
+
+
+class Response(Base):
+    """The answer to one item within an attempt, as JSON text: option ids, "true"/"false", or words."""
+
+    __tablename__ = "responses"
+    # The unique index leads with attempt_id: it serves "the responses of this attempt".
+    __table_args__ = (UniqueConstraint("attempt_id", "item_id"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    attempt_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("attempts.id"))
+    item_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH))
+    answer: Mapped[str] = mapped_column(Text)
+    # None for short text that is not graded (a reflection).
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    points: Mapped[float] = mapped_column(Double, default=0.0)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="responses")
+
+
+class ExerciseAnswer(Base):
+    """A learner's written answer to an exercise item, saved as they type and editable until done."""
+
+    __tablename__ = "exercise_answers"
+    __table_args__ = (UniqueConstraint("user_id", "module_id", "item_id"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("users.id"))
+    module_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH))
+    item_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH))
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Attendance(Base):
+    """Who was in the room: joined on their phone, ticked by the facilitator, or added as a walk-in."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (one_of("method", ATTENDANCE_METHODS), UniqueConstraint("session_id", "user_id"))
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("classroom_sessions.id"))
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("users.id"))
+    method: Mapped[str] = mapped_column(String(8))
+    checked_in_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    _check_enum = _enum_validator("method")
