@@ -76,6 +76,9 @@ class Reader:
             self.problem(rel, 1, 1, f"file is {size / 1048576:.1f} MB; the limit is 2 MB", "encoding")
             return None
         raw = file.read_bytes()
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            self.problem(rel, 1, 1, "the file is UTF-16; save it as UTF-8", "encoding")
+            return None
         if b"\x00" in raw:
             line, col = _line_of(raw, raw.index(b"\x00"))
             self.problem(rel, line, col, "NUL byte: the file is binary or corrupted", "encoding")

@@ -48,7 +48,7 @@ def check(tree):
                 report(path, pos, f"item {item_id!r} is a knowledge check and also in {where}; "
                        "tests need their own items")
     terms = []
-    for name, file in sorted(tree.glossaries.items()):
+    for _, file in sorted(tree.glossaries.items()):
         for term in maps_in((as_map(file.data) or {}).get("terms")):
             if isinstance(term.get("id"), str):
                 terms.append((term["id"], term.at("id"), file.path))

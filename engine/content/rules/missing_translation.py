@@ -26,7 +26,7 @@ def check_texts(report: Report, path: str, owner, key: str, languages: list[str]
 def check_module(report: Report, decl, lang: str, text) -> None:
     if text.module_md is not None and as_map(text.module_md.data) is not None:
         objectives = as_map(text.module_md.data.get("objectives")) or {}
-        for objective, pos in ids_in(decl.data.get("objectives")):
+        for objective, _ in ids_in(decl.data.get("objectives")):
             if objective not in objectives:
                 report(text.module_md.path, text.module_md.data.at("objectives"),
                        f"objective {objective!r} has no {lang} wording")

@@ -11,6 +11,7 @@ Failing:
     which is not declared under items (unknown-id)
 """
 
+from engine.content.schema import ITEM_TYPES
 from engine.content.walk import Report, as_map, course_map, ids_in, maps_in, module_decls
 
 ID = "unknown-id"
@@ -74,6 +75,8 @@ def check_wording(report: Report, decl, text) -> None:
             report(text.items.path, wording.key_at(item_id),
                    f"item {item_id!r} is not declared in modules/{decl.id}.yaml items")
             continue
+        if as_map(decl.items[item_id]) is None or decl.items[item_id].get("type") not in ITEM_TYPES:
+            continue  # the schema rule reports the item itself
         declared_options = {o for o, _ in ids_in(as_map(decl.items[item_id]).get("options"))} \
             if as_map(decl.items[item_id]) else set()
         if as_map(decl.items[item_id]) and decl.items[item_id].get("type") == "true_false":
