@@ -94,7 +94,7 @@ def check(tree):
     decls = {d.id: d for d in module_decls(tree)}
     for decl in decls.values():
         check_uses(report, decl)
-    for lang, by_module in sorted(tree.text.items()):
+    for _lang, by_module in sorted(tree.text.items()):
         for folder, text in sorted(by_module.items()):
             if folder not in tree.modules and folder not in listed:
                 report(text.folder + "/", (1, 1), f"content folder {folder!r} belongs to no module in modules/")
