@@ -122,9 +122,7 @@ class Attempt(Base):
     content_version: Mapped[str] = mapped_column(String(64))
     # The client makes this key before sending; a resubmitted form finds its attempt already kept.
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
-    classroom_session_id: Mapped[str | None] = mapped_column(
-        String(ID_LENGTH), ForeignKey("classroom_sessions.id")
-    )
+    classroom_session_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), ForeignKey("classroom_sessions.id"))
     recorded_by_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), ForeignKey("users.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
