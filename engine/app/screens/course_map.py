@@ -1,0 +1,23 @@
+import streamlit as st
+
+from engine import views
+from engine.app import state
+from engine.app.i18n import number
+
+ctx = state.current()
+user = state.require(ctx, "learner")
+st.title(ctx.t("course_map.title"))
+with ctx.db() as session:
+    progress = views.learner_progress(session, user_id=user.id, course=ctx.course)
+if not progress:
+    st.info(ctx.t("course_map.no_content"))
+for module, mine in zip(ctx.course.modules, progress, strict=True):
+    with st.container(border=True):
+        st.subheader(f"{number(ctx.lang, module.number)}. {module.title}")
+        st.caption(ctx.t(f"course_map.state_{mine.state}") + " · "
+                   + ctx.t("course_map.minutes_left", minutes=number(ctx.lang, mine.minutes_left)))
+        st.progress(mine.sections_done / mine.sections_total if mine.sections_total else 0.0,
+                    text=ctx.t("course_map.progress", done=number(ctx.lang, mine.sections_done),
+                               total=number(ctx.lang, mine.sections_total)))
+        with st.expander(ctx.t("course_map.objectives")):
+            st.markdown("\n".join(f"- {text}" for _, text in module.objectives))

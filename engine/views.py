@@ -1,0 +1,172 @@
+"""What each page shows, read from the store as plain values. Pages call these and never run SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.content.model import Course
+from engine.store.base import utcnow
+from engine.store.models import (
+    Attempt,
+    Certificate,
+    ClassroomSession,
+    Cohort,
+    Enrolment,
+    SectionProgress,
+    User,
+)
+
+STAFF_SEE_ALL = ("coordinator", "admin")
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    module_id: str
+    sections_done: int
+    sections_total: int
+    pre_percent: float | None
+    best_post_percent: float | None
+    passed: bool
+    minutes_left: int
+
+    @property
+    def state(self) -> str:
+        if self.passed:
+            return "passed"
+        if self.sections_done:
+            return "in_progress"
+        if self.pre_percent is not None:
+            return "pre_done"
+        return "not_started"
+
+
+def _percent(score, max_score) -> float | None:
+    return None if score is None or not max_score else 100.0 * score / max_score
+
+
+def learner_progress(session: Session, *, user_id: str, course: Course) -> list[ModuleProgress]:
+    """The learner's own progress in every module, in course order."""
+    done = dict(session.execute(
+        select(SectionProgress.module_id, func.count())
+        .where(SectionProgress.user_id == user_id, SectionProgress.completed_at.is_not(None))
+        .group_by(SectionProgress.module_id)
+    ).all())
+    tests = session.execute(
+        select(Attempt.module_id, Attempt.kind, Attempt.score, Attempt.max_score, Attempt.submitted_at)
+        .where(Attempt.user_id == user_id, Attempt.kind.in_(("pre", "post")))
+        .order_by(Attempt.submitted_at)
+    ).all()
+    pre: dict[str, float] = {}
+    post: dict[str, float] = {}
+    for module_id, kind, score, max_score, _ in tests:
+        value = _percent(score, max_score)
+        if value is None:
+            continue
+        if kind == "pre":
+            pre.setdefault(module_id, value)  # the first pre-test counts
+        else:
+            post[module_id] = max(post.get(module_id, 0.0), value)
+    result = []
+    for module in course.modules:
+        n_done = min(done.get(module.id, 0), len(module.sections))
+        best = post.get(module.id)
+        passed = best is not None and best + 1e-9 >= module.pass_mark
+        left = 0 if passed else sum(s.minutes for s in module.sections[n_done:]) + module.exercise.minutes
+        result.append(ModuleProgress(module.id, n_done, len(module.sections), pre.get(module.id), best, passed, left))
+    return result
+
+
+@dataclass(frozen=True)
+class CohortSummary:
+    id: str
+    name: str
+    kind: str
+    province_code: str | None
+    parent_name: str | None
+    trainer_name: str | None
+    learners: int
+    active_7d: int
+    mean_pre: float | None
+    mean_post: float | None
+
+
+def visible_cohorts(session: Session, *, user: User):
+    """The cohorts `user` may see: a trainer their own, a coordinator or administrator all."""
+    query = select(Cohort.id)
+    if user.role not in STAFF_SEE_ALL:
+        query = query.where(Cohort.trainer_id == user.id)
+    return query
+
+
+def cohort_summaries(session: Session, *, user: User, now: datetime | None = None) -> list[CohortSummary]:
+    now = now or utcnow()
+    ids = visible_cohorts(session, user=user)
+    parent = aliased(Cohort)
+    trainer = aliased(User)
+    cohorts = session.execute(
+        select(Cohort, parent.name, trainer.full_name_km)
+        .outerjoin(parent, Cohort.parent_id == parent.id)
+        .outerjoin(trainer, Cohort.trainer_id == trainer.id)
+        .where(Cohort.id.in_(ids)).order_by(Cohort.kind.desc(), Cohort.name)
+    ).all()
+    learners = dict(session.execute(
+        select(Enrolment.cohort_id, func.count()).where(Enrolment.cohort_id.in_(ids)).group_by(Enrolment.cohort_id)
+    ).all())
+    active = dict(session.execute(
+        select(Enrolment.cohort_id, func.count(func.distinct(Attempt.user_id)))
+        .join(Attempt, Attempt.user_id == Enrolment.user_id)
+        .where(Enrolment.cohort_id.in_(ids), Attempt.submitted_at >= now - timedelta(days=7))
+        .group_by(Enrolment.cohort_id)
+    ).all())
+    means: dict[tuple[str, str], float] = {}
+    for cohort_id, kind, mean in session.execute(
+        select(Enrolment.cohort_id, Attempt.kind, func.avg(100.0 * Attempt.score / Attempt.max_score))
+        .join(Attempt, Attempt.user_id == Enrolment.user_id)
+        .where(Enrolment.cohort_id.in_(ids), Attempt.kind.in_(("pre", "post")), Attempt.max_score > 0)
+        .group_by(Enrolment.cohort_id, Attempt.kind)
+    ):
+        means[(cohort_id, kind)] = float(mean)
+    return [
+        CohortSummary(c.id, c.name, c.kind, c.province_code, parent_name, trainer_name, learners.get(c.id, 0),
+                      active.get(c.id, 0), means.get((c.id, "pre")), means.get((c.id, "post")))
+        for c, parent_name, trainer_name in cohorts
+    ]
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    module_id: str
+    cohort_name: str
+    venue: str
+    held_on: date
+    state: str
+    join_code: str
+
+
+def facilitator_sessions(session: Session, *, user: User) -> list[SessionRow]:
+    query = select(ClassroomSession, Cohort.name).join(Cohort, Cohort.id == ClassroomSession.cohort_id)
+    if user.role not in STAFF_SEE_ALL:
+        query = query.where(ClassroomSession.facilitator_id == user.id)
+    rows = session.execute(query.order_by(ClassroomSession.held_on.desc())).all()
+    return [SessionRow(s.module_id, name, s.venue, s.held_on, s.state, s.join_code) for s, name in rows]
+
+
+def users_by_role(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(User.role, func.count()).group_by(User.role)).all())
+
+
+def user_list(session: Session, *, limit: int = 500) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.role, User.username).limit(limit)))
+
+
+def verify_certificate(session: Session, code: str) -> tuple[str, str, datetime] | None:
+    """(name in Khmer, name in Latin letters, date) of the certificate with `code`, and nothing more."""
+    row = session.execute(
+        select(User.full_name_km, User.full_name_latin, Certificate.issued_at)
+        .join(Certificate, Certificate.user_id == User.id).where(Certificate.code == code.strip().upper())
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])

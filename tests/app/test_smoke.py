@@ -1,0 +1,70 @@
+"""Every page, for every role, in both languages: it renders without an exception and shows its title;
+a role never gets a page it is not given."""
+
+import pytest
+
+from engine.app.i18n import t
+
+pytestmark = pytest.mark.app
+
+ROLE_PAGES = {
+    None: ["sign_in", "verify"],
+    "demo.learner": ["course_map", "results", "profile", "verify"],
+    "demo.trainer": ["cohorts", "profile", "verify"],
+    "demo.facilitator": ["classroom", "cohorts", "profile", "verify"],
+    "demo.admin": ["cohorts", "classroom", "users", "content", "profile", "verify"],
+}
+ALL_PAGES = {"sign_in", "verify", "course_map", "results", "cohorts", "classroom", "users", "content", "profile"}
+CASES = [(user, page, lang) for user, pages in ROLE_PAGES.items() for page in pages for lang in ("km", "en")]
+
+
+def titles(at):
+    return [el.value for el in at.title]
+
+
+@pytest.mark.parametrize("user,page,lang", CASES)
+def test_page_renders_for_role(app, user, page, lang):
+    at = app(user, lang)
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(f"screens/{page}.py").run()
+    assert not at.exception, at.exception
+    assert t(lang, f"{page}.title") in titles(at)
+
+
+@pytest.mark.parametrize("user", list(ROLE_PAGES))
+def test_pages_not_given_to_a_role_are_refused(app, user):
+    allowed = set(ROLE_PAGES[user])
+    at = app(user, "en")
+    at.run()
+    for page in sorted(ALL_PAGES - allowed):
+        # The router registers only the role's pages: any other page does not exist for this session.
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"screens/{page}.py")
+
+
+def test_khmer_is_the_default_language(app):
+    at = app()
+    at.run()
+    assert t("km", "sign_in.title") in titles(at)
+
+
+def test_sign_in_with_a_wrong_password_is_refused_then_the_right_one_works(app):
+    at = app(lang="en")
+    at.run()
+    at.text_input(key="login").input("demo.learner")
+    at.text_input(key="password").input("wrong")
+    at.button[0].click().run()
+    assert at.error and at.error[0].value == t("en", "sign_in.failed")
+    at.text_input(key="password").input("sala-demo-2026")
+    at.button[0].click().run()
+    assert not at.exception
+    assert t("km", "course_map.title") in titles(at)  # the learner's own language (km) applies
+
+
+def test_language_switch_changes_the_page(app):
+    at = app("demo.learner")
+    at.run()
+    assert t("km", "course_map.title") in titles(at)
+    at.radio(key="lang_choice").set_value("en").run()
+    assert t("en", "course_map.title") in titles(at)
