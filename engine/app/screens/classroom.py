@@ -14,7 +14,8 @@ if not sessions:
 else:
     titles = {m.id: m.title for m in ctx.course.modules}
     st.dataframe([
-        {ctx.t("classroom.date"): day(ctx.lang, s.held_on), ctx.t("classroom.module"): titles.get(s.module_id, s.module_id),
+        {ctx.t("classroom.date"): day(ctx.lang, s.held_on),
+         ctx.t("classroom.module"): titles.get(s.module_id, s.module_id),
          ctx.t("classroom.cohort"): s.cohort_name, ctx.t("classroom.venue"): s.venue,
          ctx.t("classroom.state"): ctx.t(f"classroom.state_{s.state}"), ctx.t("classroom.join_code"): s.join_code}
         for s in sessions
