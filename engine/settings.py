@@ -33,11 +33,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     root = Path(env.get("SALA_CONTENT_ROOT") or REPO_ROOT).expanduser().resolve()
     url = env.get("SALA_DATABASE_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'sala.db'}"
-    if "://" not in url:
-        raise ConfigError(
-            f"SALA_DATABASE_URL: expected a database URL such as sqlite:///var/sala.db or "
-            f"postgresql+psycopg://user@host/db, got {url!r}"
-        )
     lang = env.get("SALA_DEFAULT_LANGUAGE") or "km"
     if lang not in LANGUAGES:
         raise ConfigError(f"SALA_DEFAULT_LANGUAGE: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
