@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -52,7 +51,11 @@ def cmd_serve(args) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
                "--server.address", address, "--server.headless", "true",
                "--browser.gatherUsageStats", "false"]
-    return subprocess.call(command, cwd=app.parent, env=os.environ.copy())
+    # Streamlit reads .streamlit/config.toml (theme, Khmer font, static files) from the working folder.
+    # exec, not a child process: the PID a supervisor or test holds is the server's own.
+    os.chdir(app.parent)
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
 
 
 def parser() -> argparse.ArgumentParser:
