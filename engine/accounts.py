@@ -6,7 +6,9 @@ Only a SHA-256 of a token is stored; the token itself lives in the browser. Pure
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -14,8 +16,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from engine.store.base import utcnow
-from engine.store.models import AuthSession, User
+from engine.errors import FieldError, NotAllowed
+from engine.places import province_codes
+from engine.store.base import LANGUAGES, ORG_TYPES, SEXES, utcnow
+from engine.store.models import AuthSession, Cohort, Enrolment, User
 
 _hasher = PasswordHasher()
 # A hash checked when the login names no one, so a wrong username costs the same time as a wrong password.
@@ -70,4 +74,95 @@ def close_session(session: Session, token: str | None) -> None:
         return
     row = session.scalar(select(AuthSession).where(AuthSession.token_hash == _digest(token)))
     if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+PHONE = re.compile(r"^0\d{8,9}$")
+MIN_PASSWORD = 8
+
+
+@dataclass(frozen=True)
+class Profile:
+    full_name_km: str
+    full_name_latin: str
+    sex: str
+    province_code: str | None
+    org_type: str
+    institution: str
+    position: str
+    language: str = "km"
+
+
+def _check_profile(profile: Profile) -> None:
+    if not profile.full_name_km.strip():
+        raise FieldError("full_name_km", "required", "the name in Khmer is required")
+    if profile.sex not in SEXES:
+        raise FieldError("sex", "choice", f"expected one of {', '.join(SEXES)}, got {profile.sex!r}")
+    if profile.org_type not in ORG_TYPES:
+        raise FieldError("org_type", "choice", f"expected one of {', '.join(ORG_TYPES)}, got {profile.org_type!r}")
+    if profile.province_code is not None and profile.province_code not in province_codes():
+        raise FieldError("province_code", "choice", f"no province has the code {profile.province_code!r}")
+    if profile.language not in LANGUAGES:
+        raise FieldError("language", "choice", f"expected km or en, got {profile.language!r}")
+
+
+def _check_login(session: Session, username: str, phone: str | None, password: str) -> None:
+    if not USERNAME.match(username):
+        raise FieldError("username", "username_format",
+                         "3-40 lowercase letters, digits, dots, hyphens or underscores, starting with a letter or digit")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise FieldError("username", "username_taken", f"{username!r} is already taken")
+    if phone is not None:
+        if not PHONE.match(phone):
+            raise FieldError("phone", "phone_format", "a Cambodian number such as 012345678")
+        if session.scalar(select(User.id).where(User.phone == phone)):
+            raise FieldError("phone", "phone_taken", "this phone number already has an account")
+    if len(password) < MIN_PASSWORD:
+        raise FieldError("password", "password_short", f"at least {MIN_PASSWORD} characters")
+
+
+def cohort_for_code(session: Session, code: str) -> Cohort:
+    cohort = session.scalar(select(Cohort).where(Cohort.enrol_code == code.strip().upper()))
+    if cohort is None:
+        raise FieldError("enrol_code", "code_unknown", "no cohort has this enrolment code")
+    if cohort.enrol_code_expires_at is not None and cohort.enrol_code_expires_at <= utcnow():
+        raise FieldError("enrol_code", "code_expired", "this enrolment code has expired")
+    return cohort
+
+
+def register(session: Session, *, enrol_code: str, username: str, phone: str | None, password: str,
+             profile: Profile) -> User:
+    """A learner signs up with a cohort's enrolment code: account and enrolment land together or not at all."""
+    cohort = cohort_for_code(session, enrol_code)
+    username = username.strip().lower()
+    phone = (phone or "").strip().replace(" ", "") or None
+    _check_login(session, username, phone, password)
+    _check_profile(profile)
+    user = User(username=username, phone=phone, password_hash=hash_password(password), role="learner",
+                **{k: (v.strip() if isinstance(v, str) else v) for k, v in profile.__dict__.items()})
+    session.add(user)
+    session.flush()
+    session.add(Enrolment(cohort_id=cohort.id, user_id=user.id))
+    session.flush()
+    return user
+
+
+def reset_password(session: Session, *, by: User, learner_id: str, new_password: str) -> None:
+    """A trainer resets the password of a learner in one of their cohorts (an administrator: anyone's).
+    Every sign-in of that learner ends."""
+    learner = session.get(User, learner_id)
+    if learner is None:
+        raise FieldError("learner", "unknown", "no such learner")
+    if by.role != "admin":
+        mine = session.scalar(select(Enrolment.id).join(Cohort, Cohort.id == Enrolment.cohort_id).where(
+            Enrolment.user_id == learner_id, Cohort.trainer_id == by.id))
+        if mine is None or learner.role != "learner":
+            raise NotAllowed("only a learner's own trainer or an administrator can reset the password")
+    if len(new_password) < MIN_PASSWORD:
+        raise FieldError("password", "password_short", f"at least {MIN_PASSWORD} characters")
+    learner.password_hash = hash_password(new_password)
+    learner.password_changed_at = utcnow()
+    for row in session.scalars(select(AuthSession).where(AuthSession.user_id == learner_id,
+                                                         AuthSession.revoked_at.is_(None))):
         row.revoked_at = utcnow()

@@ -28,3 +28,11 @@ class NotAllowed(SalaError):
 
 class InputError(SalaError):
     """Bad input from a person or a file; the message names the field, row or line."""
+
+
+class FieldError(InputError):
+    """A form field is wrong. `code` names the reason; pages translate it, the CLI prints the message."""
+
+    def __init__(self, field: str, code: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.code = field, code

@@ -15,3 +15,7 @@ def province_name(code: str | None, lang: str) -> str:
         return "—"
     names = _provinces().get(code)
     return code if names is None else names[0] if lang == "km" else names[1]
+
+
+def province_codes() -> list[str]:
+    return sorted(_provinces())

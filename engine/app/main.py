@@ -21,7 +21,7 @@ PAGES = Path(__file__).resolve().parent / "screens"
 
 # Which pages each role sees, by menu group. The pages check the role again themselves.
 ROLE_PAGES = {
-    "learner": {"section_learn": ["course_map", "results"]},
+    "learner": {"section_learn": ["course_map", "study", "results", "certificate"]},
     "trainer": {"section_teach": ["cohorts"]},
     "facilitator": {"section_teach": ["classroom", "cohorts"]},
     "coordinator": {"section_teach": ["cohorts", "classroom"]},
@@ -29,7 +29,8 @@ ROLE_PAGES = {
 }
 ICONS = {
     "sign_in": ":material/login:", "verify": ":material/verified:", "course_map": ":material/map:",
-    "results": ":material/insights:", "cohorts": ":material/groups:", "classroom": ":material/co_present:",
+    "results": ":material/insights:", "study": ":material/school:", "certificate": ":material/workspace_premium:",
+    "register": ":material/person_add:", "cohorts": ":material/groups:", "classroom": ":material/co_present:",
     "users": ":material/manage_accounts:", "content": ":material/menu_book:", "profile": ":material/person:",
 }
 
@@ -69,7 +70,7 @@ def navigation(ctx: state.Context):
     """The menu of the signed-in role (or the public pages), and the page it opens on."""
     if ctx.user is None:
         home = page(ctx, "sign_in", default=True)
-        return st.navigation([home, page(ctx, "verify")]), home
+        return st.navigation([home, page(ctx, "register"), page(ctx, "verify")]), home
     groups: dict[str, list[st.Page]] = {}
     home = None
     for group, names in ROLE_PAGES[ctx.user.role].items():

@@ -19,7 +19,7 @@ from engine.app.i18n import t
 from engine.content import Course, load
 from engine.errors import ContentInvalid, SalaError
 from engine.settings import Settings, load_settings
-from engine.store.db import make_engine, migrate, session_factory
+from engine.store.db import make_engine, migrate, session_factory, transaction
 from engine.store.models import User
 
 log = logging.getLogger("sala")
@@ -74,8 +74,13 @@ class Context:
 
     @contextmanager
     def db(self):
+        """A session for reading (and small writes); committed at the end of the block."""
         with self.factory() as session, session.begin():
             yield session
+
+    def write(self):
+        """A write transaction that takes the SQLite write lock up front, so writers queue, never fail."""
+        return transaction(self.factory)
 
 
 def _stop_with(lang: str, heading_key: str, detail: str) -> None:

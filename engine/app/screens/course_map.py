@@ -1,6 +1,6 @@
 import streamlit as st
 
-from engine import views
+from engine import learning, views
 from engine.app import state
 from engine.app.i18n import number
 
@@ -9,8 +9,13 @@ user = state.require(ctx, "learner")
 st.title(ctx.t("course_map.title"))
 with ctx.db() as session:
     progress = views.learner_progress(session, user_id=user.id, course=ctx.course)
-if not progress:
-    st.info(ctx.t("course_map.no_content"))
+    records = {m.id: learning.load_record(session, user_id=user.id, module_id=m.id) for m in ctx.course.modules}
+resume = learning.resume_point(ctx.course, records)
+if resume is None:
+    st.success(ctx.t("study.all_done"))
+elif st.button(ctx.t("study.continue"), type="primary", key="continue", use_container_width=True):
+    st.session_state["study_module"] = resume[0]
+    st.switch_page("screens/study.py")
 for module, mine in zip(ctx.course.modules, progress, strict=True):
     with st.container(border=True):
         st.subheader(f"{number(ctx.lang, module.number)}. {module.title}")
@@ -21,3 +26,6 @@ for module, mine in zip(ctx.course.modules, progress, strict=True):
                                total=number(ctx.lang, mine.sections_total)))
         with st.expander(ctx.t("course_map.objectives")):
             st.markdown("\n".join(f"- {text}" for _, text in module.objectives))
+        if st.button(ctx.t("course_map.open"), key=f"open:{module.id}"):
+            st.session_state["study_module"] = module.id
+            st.switch_page("screens/study.py")

@@ -1,0 +1,253 @@
+"""The self-study path through a module: pre-test → sections with knowledge checks → exercise →
+post-test → done. What the learner did is read from the append-only record (attempts, responses,
+section progress); what comes next is computed from it. Pure of Streamlit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.content.model import Course, Module
+from engine.errors import InputError
+from engine.quiz import ItemResult, Score, decode_answer, encode_answer, grade, score
+from engine.store.base import utcnow
+from engine.store.models import Attempt, ExerciseAnswer, Response, SectionProgress
+
+
+@dataclass(frozen=True)
+class TestAttempt:
+    id: str
+    kind: str
+    points: float
+    max_points: float
+    submitted_at: datetime
+    answers: dict[str, object]
+    correct: dict[str, bool | None]
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.points / self.max_points if self.max_points else 0.0
+
+
+@dataclass(frozen=True)
+class ModuleRecord:
+    """Everything one learner has done in one module."""
+
+    pre: TestAttempt | None = None
+    posts: tuple[TestAttempt, ...] = ()
+    opened: frozenset[str] = frozenset()
+    completed: frozenset[str] = frozenset()
+    checks_right: frozenset[str] = frozenset()
+    last_check: dict[str, tuple[object, bool]] = field(default_factory=dict)
+    exercise: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def best_post(self) -> TestAttempt | None:
+        return max(self.posts, key=lambda a: (a.percent, -a.submitted_at.timestamp()), default=None)
+
+
+def load_record(session: Session, *, user_id: str, module_id: str) -> ModuleRecord:
+    attempts = session.scalars(
+        select(Attempt).where(Attempt.user_id == user_id, Attempt.module_id == module_id)
+        .order_by(Attempt.submitted_at, Attempt.id)
+    ).all()
+    responses: dict[str, list[Response]] = {}
+    if attempts:
+        for r in session.scalars(select(Response).where(Response.attempt_id.in_([a.id for a in attempts]))):
+            responses.setdefault(r.attempt_id, []).append(r)
+    pre, posts, right, last = None, [], set(), {}
+    for a in attempts:
+        rows = responses.get(a.id, [])
+        if a.kind == "check":
+            for r in rows:
+                last[r.item_id] = (decode_answer(r.answer), bool(r.correct))
+                if r.correct:
+                    right.add(r.item_id)
+            continue
+        if a.kind not in ("pre", "post"):
+            continue
+        view = TestAttempt(a.id, a.kind, a.score, a.max_score, a.submitted_at,
+                           {r.item_id: decode_answer(r.answer) for r in rows}, {r.item_id: r.correct for r in rows})
+        if a.kind == "pre":
+            pre = pre or view  # the first pre-test is the one that counts
+        else:
+            posts.append(view)
+    progress = session.scalars(select(SectionProgress).where(
+        SectionProgress.user_id == user_id, SectionProgress.module_id == module_id)).all()
+    exercise = {e.item_id: e.text for e in session.scalars(select(ExerciseAnswer).where(
+        ExerciseAnswer.user_id == user_id, ExerciseAnswer.module_id == module_id))}
+    return ModuleRecord(pre, tuple(posts), frozenset(p.section_id for p in progress),
+                        frozenset(p.section_id for p in progress if p.completed_at), frozenset(right), last, exercise)
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str
+    """pre, section, exercise, post, done, or no_attempts_left."""
+    section_id: str | None = None
+
+
+def next_step(module: Module, record: ModuleRecord, attempts_allowed: int) -> Step:
+    """Where the learner should be now: the resume point within the module."""
+    if record.pre is None:
+        return Step("pre")
+    for section in module.sections:
+        if section.id not in record.completed:
+            return Step("section", section.id)
+    if any(not record.exercise.get(item.id, "").strip() for item in module.exercise.items):
+        return Step("exercise")
+    best = record.best_post
+    if best is not None and best.percent + 1e-9 >= module.pass_mark:
+        return Step("done")
+    if len(record.posts) >= attempts_allowed:
+        return Step("no_attempts_left")
+    return Step("post")
+
+
+def section_open(module: Module, record: ModuleRecord, section_id: str) -> bool:
+    """A section can be read once the pre-test is done and every earlier section is complete; sections
+    already read stay open for review."""
+    if record.pre is None:
+        return False
+    for section in module.sections:
+        if section.id == section_id:
+            return True
+        if section.id not in record.completed:
+            return False
+    return False
+
+
+def passed(module: Module, record: ModuleRecord) -> bool:
+    best = record.best_post
+    return best is not None and best.percent + 1e-9 >= module.pass_mark
+
+
+def post_test_open(module: Module, record: ModuleRecord, attempts_allowed: int) -> bool:
+    return next_step(module, record, attempts_allowed).kind == "post"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    attempt_id: str
+    score: Score
+    duplicate: bool
+    """True when this idempotency key was already kept: the earlier result is returned, nothing is added."""
+
+
+def _existing(session: Session, key: str, user_id: str) -> Attempt | None:
+    found = session.scalar(select(Attempt).where(Attempt.idempotency_key == key))
+    if found is not None and found.user_id != user_id:
+        raise InputError("idempotency key belongs to another learner")
+    return found
+
+
+def _replay(session: Session, attempt: Attempt, items) -> Submitted:
+    answers = {r.item_id: decode_answer(r.answer) for r in
+               session.scalars(select(Response).where(Response.attempt_id == attempt.id))}
+    return Submitted(attempt.id, score(items, answers), duplicate=True)
+
+
+def submit_test(session: Session, *, course: Course, module: Module, user_id: str, kind: str,
+                answers: dict[str, object], key: str, started_at: datetime | None = None,
+                source: str = "online") -> Submitted:
+    """Grade and keep a pre- or post-test attempt, once per idempotency `key`. Refuses an attempt the
+    path does not allow (a second pre-test, a post-test before the sections, no attempts left)."""
+    items = module.pre_test if kind == "pre" else module.post_test
+    found = _existing(session, key, user_id)
+    if found is not None:
+        return _replay(session, found, items)
+    record = load_record(session, user_id=user_id, module_id=module.id)
+    if kind == "pre" and record.pre is not None:
+        raise InputError(f"{module.id}: the pre-test is taken once, and it was taken")
+    if kind == "post" and not post_test_open(module, record, course.post_test_attempts):
+        raise InputError(f"{module.id}: the post-test is not open now")
+    result = score(items, answers)  # raises InputError naming a bad answer before anything is written
+    attempt = Attempt(user_id=user_id, module_id=module.id, kind=kind, source=source, language=course.language,
+                      content_version=course.version, idempotency_key=key, started_at=started_at or utcnow(),
+                      submitted_at=utcnow(), score=result.points, max_score=result.max_points)
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+            session.flush()
+            session.add_all(Response(attempt_id=attempt.id, item_id=r.item_id, answer=encode_answer(r.answer),
+                                     correct=r.correct, points=r.points) for r in result.results)
+            session.flush()
+    except IntegrityError:
+        # The same submission arrived twice at once: the other one was kept; answer with it.
+        found = _existing(session, key, user_id)
+        if found is None:
+            raise
+        return _replay(session, found, items)
+    return Submitted(attempt.id, result, duplicate=False)
+
+
+def open_section(session: Session, *, user_id: str, module_id: str, section_id: str) -> None:
+    exists = session.scalar(select(SectionProgress.id).where(
+        SectionProgress.user_id == user_id, SectionProgress.module_id == module_id,
+        SectionProgress.section_id == section_id))
+    if exists is None:
+        session.add(SectionProgress(user_id=user_id, module_id=module_id, section_id=section_id))
+        session.flush()
+
+
+def complete_section(session: Session, *, user_id: str, module_id: str, section_id: str) -> None:
+    open_section(session, user_id=user_id, module_id=module_id, section_id=section_id)
+    row = session.scalar(select(SectionProgress).where(
+        SectionProgress.user_id == user_id, SectionProgress.module_id == module_id,
+        SectionProgress.section_id == section_id))
+    if row.completed_at is None:
+        row.completed_at = utcnow()
+
+
+def submit_check(session: Session, *, course: Course, module: Module, user_id: str, section_id: str,
+                 item_id: str, answer: object, key: str) -> ItemResult:
+    """Grade one knowledge-check answer (retries are unlimited) and keep it. A section is complete
+    once every one of its checks has been answered right."""
+    section = module.section(section_id)
+    item = next((i for i in section.checks if i.id == item_id), None) if section else None
+    if item is None:
+        raise InputError(f"{module.id}: {item_id!r} is not a check of section {section_id!r}")
+    record = load_record(session, user_id=user_id, module_id=module.id)
+    if not section_open(module, record, section_id):
+        raise InputError(f"{module.id}: section {section_id!r} is not open yet")
+    result = grade(item, answer)
+    found = _existing(session, key, user_id)
+    if found is None:
+        attempt = Attempt(user_id=user_id, module_id=module.id, kind="check", section_id=section_id,
+                          language=course.language, content_version=course.version, idempotency_key=key,
+                          score=result.points, max_score=1.0)
+        session.add(attempt)
+        session.flush()
+        session.add(Response(attempt_id=attempt.id, item_id=item.id, answer=encode_answer(result.answer),
+                             correct=result.correct, points=result.points))
+    right = set(record.checks_right) | ({item.id} if result.correct else set())
+    if all(c.id in right for c in section.checks):
+        complete_section(session, user_id=user_id, module_id=module.id, section_id=section_id)
+    return result
+
+
+def save_exercise(session: Session, *, module: Module, user_id: str, item_id: str, text: str) -> None:
+    if item_id not in {i.id for i in module.exercise.items}:
+        raise InputError(f"{module.id}: {item_id!r} is not an exercise item")
+    if len(text) > 20_000:
+        raise InputError(f"{module.id}: {item_id}: the text is longer than 20,000 characters")
+    row = session.scalar(select(ExerciseAnswer).where(
+        ExerciseAnswer.user_id == user_id, ExerciseAnswer.module_id == module.id, ExerciseAnswer.item_id == item_id))
+    if row is None:
+        session.add(ExerciseAnswer(user_id=user_id, module_id=module.id, item_id=item_id, text=text))
+    elif row.text != text:
+        row.text = text
+    session.flush()
+
+
+def resume_point(course: Course, records: dict[str, ModuleRecord]) -> tuple[str, Step] | None:
+    """The first module that is not done, and the step to take in it; None when all are passed."""
+    for module in course.modules:
+        step = next_step(module, records.get(module.id, ModuleRecord()), course.post_test_attempts)
+        if step.kind != "done":
+            return module.id, step
+    return None
