@@ -46,6 +46,7 @@ def sign_out() -> None:
         accounts.close_session(session, st.session_state.pop("token", None))
     st.session_state.pop("_sala_ctx", None)
     st.session_state["signed_out_now"] = True
+    st.session_state["cookie_to_clear"] = True
     st.rerun()
 
 
@@ -95,6 +96,7 @@ def main() -> None:
     menu, home = navigation(ctx)
     if st.session_state.pop("signed_in_now", False) or st.session_state.pop("signed_out_now", False):
         st.switch_page(home)  # the page the user was on belongs to the other menu
+    state.browser_memory()
     menu.run()
 
 

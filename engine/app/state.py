@@ -104,6 +104,13 @@ def build_context() -> Context:
         _stop_with(lang, "app.content_invalid", "\n".join(str(p) for p in courses.problems))
     user = None
     token = st.session_state.get("token")
+    if not token and "token_checked" not in st.session_state:
+        # A reload starts a new session: the sign-in survives in the browser's cookie (see remember()).
+        st.session_state["token_checked"] = True
+        token = st.context.cookies.get(COOKIE)
+        token = token if isinstance(token, str) else None  # AppTest has no browser, so no cookies
+        if token:
+            st.session_state["token"] = token
     if token:
         with factory() as session:
             user = accounts.user_for_token(session, token)
@@ -111,6 +118,7 @@ def build_context() -> Context:
                 session.expunge(user)
         if user is None:
             st.session_state.pop("token", None)
+            st.session_state["cookie_to_clear"] = True
         elif "lang" not in st.session_state:
             lang = user.language
     st.session_state["lang"] = lang
@@ -123,6 +131,28 @@ def require(ctx: Context, *roles: str) -> User:
         st.error(ctx.t("app.not_allowed"))
         st.stop()
     return ctx.user
+
+
+COOKIE = "sala_token"
+
+
+def remember(token: str, days: int) -> None:
+    st.session_state["cookie_to_set"] = (token, days)
+
+
+def browser_memory() -> None:
+    """Write or clear the sign-in cookie. Streamlit cannot set cookies itself, so a zero-height component
+    (same origin) does it; the token is random and only its hash is stored on the server."""
+    import streamlit.components.v1 as components
+
+    pending = st.session_state.pop("cookie_to_set", None)
+    if pending is not None:
+        token, days = pending
+        components.html(f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={days * 86400}; "
+                        "samesite=strict';</script>", height=0)
+    if st.session_state.pop("cookie_to_clear", False):
+        components.html(f"<script>document.cookie = '{COOKIE}=; path=/; max-age=0; samesite=strict';</script>",
+                        height=0)
 
 
 def current() -> Context:

@@ -42,5 +42,6 @@ if sent:
                        reason=ctx.t(f"register.err_{exc.code}")))
     else:
         st.session_state["token"] = token
+        state.remember(token, ctx.settings.session_days)
         st.session_state["signed_in_now"] = True
         st.rerun()

@@ -20,6 +20,7 @@ if submitted:
             st.error(ctx.t("sign_in.failed"))
         else:
             st.session_state["token"] = token
+            state.remember(token, ctx.settings.session_days)
             st.session_state["signed_in_now"] = True
             st.session_state.pop("lang", None)  # the user's own language applies from now on
             st.rerun()
