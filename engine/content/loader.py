@@ -35,7 +35,8 @@ def _item(item_id: str, decl: YMap, wording: YMap) -> Item:
         Option(o, str(wording["options"][o].get("text", "")).strip(), str(wording["options"][o]["feedback"]).strip())
         for o in option_ids
     )
-    return Item(item_id, kind, str(wording["stem"]).strip(), options, key, str(wording.get("guidance", "")).strip())
+    return Item(item_id, kind, str(wording["stem"]).strip(), options, key, str(wording.get("guidance", "")).strip(),
+                decl.get("section"))
 
 
 def _module(tree: Tree, number: int, title: str, course_pass: int, module_id: str, lang: str) -> Module:

@@ -23,6 +23,8 @@ class Item:
     key: frozenset[str]
     """The right option ids; for true_false {"true"} or {"false"}; empty for short_text."""
     guidance: str = ""
+    section: str | None = None
+    """For a test item: the section that teaches it (what to review after missing it)."""
 
     @property
     def graded(self) -> bool:

@@ -72,6 +72,8 @@ ITEM = {
     "type": f("text", "single, multiple, true_false or short_text."),
     "options": f("ids", "The option ids of a single or multiple item.", required=False),
     "key": f("key", "The right answer: an option id, a list of them, or true/false.", required=False),
+    "section": f("id", "For a test item: the section that teaches it, shown to a learner who missed it.",
+                 required=False),
 }
 MODULE_MD = {
     "id": f("id", "The module id."),

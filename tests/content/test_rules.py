@@ -90,6 +90,8 @@ CASES = [
     ("wording for unknown option", replace(f"{KM}/items.yaml", "    c:\n      text: តម្លៃ", "    e:\n      text: តម្លៃ"),
      f"{KM}/items.yaml:10:5: [error] item 'why-engage-1': option 'e' is not declared in "
      "modules/01-engagement.yaml (unknown-id)"),
+    ("test item names an unknown section", replace(M, "    section: why-engage", "    section: why-listen"),
+     f"{M}:39:14: [error] item 't01' names section 'why-listen', which the module does not have (unknown-id)"),
     # duplicate-id
     ("duplicate section", replace(M, "  - id: stakeholder-map", "  - id: why-engage"),
      f"{M}:7:9: [error] section id 'why-engage' is used twice (first on line 4) (duplicate-id)"),
@@ -100,7 +102,7 @@ CASES = [
     ("key names no option", replace(M, "    options: [a, b, c, d]\n    key: c", "    options: [a, b, c, d]\n    key: e"),
      f"{M}:38:10: [error] item t01: key 'e' names no option of t01 (a, b, c, d) (key-option)"),
     ("true_false key", replace(M, "    type: true_false\n    key: true", "    type: true_false\n    key: yes_"),
-     f"{M}:41:10: [error] item t02: a true_false item's key is true or false, got 'yes_' (key-option)"),
+     f"{M}:42:10: [error] item t02: a true_false item's key is true or false, got 'yes_' (key-option)"),
     # missing-translation
     ("missing option wording", replace(f"{KM}/items.yaml", "    d:\n      text: រង់ចាំ", "    x:\n      text: រង់ចាំ"),
      f"{KM}/items.yaml:47:1: [error] item 't01' in km has no wording for option 'd' (missing-translation)"),

@@ -34,6 +34,11 @@ def check_course(report: Report, tree) -> set[str]:
 
 def check_uses(report: Report, decl) -> None:
     declared = decl.items
+    sections = set(decl.section_ids())
+    for item_id, item in declared.items():
+        if isinstance(item, dict) and isinstance(item.get("section"), str) and item["section"] not in sections:
+            report(decl.file.path, item.at("section"),
+                   f"item {item_id!r} names section {item['section']!r}, which the module does not have")
     used = set()
     for item_id, where, _, pos in decl.uses():
         used.add(item_id)
