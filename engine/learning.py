@@ -251,3 +251,12 @@ def resume_point(course: Course, records: dict[str, ModuleRecord]) -> tuple[str,
         if step.kind != "done":
             return module.id, step
     return None
+
+
+def sections_to_review(module: Module, record: ModuleRecord) -> list[str]:
+    """The sections behind the test items missed in the latest post-test, in teaching order."""
+    if not record.posts:
+        return []
+    latest = record.posts[-1]
+    missed = {item.section for item in module.post_test if item.section and latest.correct.get(item.id) is False}
+    return [s.id for s in module.sections if s.id in missed]

@@ -133,3 +133,35 @@ def test_double_submit_keeps_one_attempt(env):
                                      answers=KEYS, key=key)
     assert again.duplicate
     assert attempts(env, "pre") == 1
+
+
+def test_results_show_pre_post_gain_chart_and_what_to_review(env):
+    from engine import learning
+    from engine.content import load
+
+    course = load(SAMPLE)["en"]
+    module = course.modules[0]
+    with transaction(env) as s:
+        user = User(username="vanna", password_hash="x", full_name_km="វណ្ណា")
+        s.add(user)
+        s.flush()
+        token = accounts.open_session(s, user=user, days=1)
+        learning.submit_test(s, course=course, module=module, user_id=user.id, kind="pre",
+                             answers={"t01": "a", "t02": "false", "t03": ["c"]}, key="p")
+        for section in module.sections:
+            learning.complete_section(s, user_id=user.id, module_id=module.id, section_id=section.id)
+        learning.save_exercise(s, module=module, user_id=user.id, item_id="dialogue-plan", text="plan")
+        learning.submit_test(s, course=course, module=module, user_id=user.id, kind="post",
+                             answers={"t01": "a", "t02": "true", "t03": ["a", "b"]}, key="q")
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.session_state["token"] = token
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page("screens/results.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table.iloc[0]) == ["1. Citizen engagement", "0%", "67%", "67%"]
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert '"y":[0' in spec.replace(" ", "") and "66.66" in spec
+    # t01 (missed) is taught in "why-engage": the learner is sent back there.
+    assert "Why listen to citizens?" in " ".join(m.value for m in at.markdown)

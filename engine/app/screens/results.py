@@ -1,6 +1,7 @@
+import plotly.graph_objects as go
 import streamlit as st
 
-from engine import views
+from engine import learning, views
 from engine.app import state
 from engine.app.i18n import number
 
@@ -9,22 +10,39 @@ user = state.require(ctx, "learner")
 st.title(ctx.t("results.title"))
 with ctx.db() as session:
     progress = views.learner_progress(session, user_id=user.id, course=ctx.course)
+    records = {m.id: learning.load_record(session, user_id=user.id, module_id=m.id) for m in ctx.course.modules}
 
 
 def shown(value):
     return ctx.t("common.none") if value is None else number(ctx.lang, value) + "%"
 
 
-rows = [
-    {ctx.t("results.module"): f"{number(ctx.lang, m.number)}. {m.title}",
-     ctx.t("results.pre"): shown(p.pre_percent) if p.best_post_percent is not None else ctx.t("common.none"),
-     ctx.t("results.post"): shown(p.best_post_percent),
-     ctx.t("results.gain"): shown(p.best_post_percent - p.pre_percent)
-     if p.best_post_percent is not None and p.pre_percent is not None else ctx.t("common.none")}
-    for m, p in zip(ctx.course.modules, progress, strict=True)
-    if p.pre_percent is not None or p.best_post_percent is not None
-]
-if rows:
-    st.dataframe(rows, hide_index=True, use_container_width=True)
-else:
+# The pre-test score is shown only once the module's post-test has been taken.
+taken = [(m, p) for m, p in zip(ctx.course.modules, progress, strict=True) if p.best_post_percent is not None]
+if not taken:
     st.info(ctx.t("results.none"))
+    st.stop()
+st.dataframe([
+    {ctx.t("results.module"): f"{number(ctx.lang, m.number)}. {m.title}",
+     ctx.t("results.pre"): shown(p.pre_percent), ctx.t("results.post"): shown(p.best_post_percent),
+     ctx.t("results.gain"): shown(p.best_post_percent - p.pre_percent) if p.pre_percent is not None
+     else ctx.t("common.none")}
+    for m, p in taken
+], hide_index=True, use_container_width=True)
+labels = [number(ctx.lang, m.number) for m, _ in taken]
+figure = go.Figure([
+    go.Bar(name=ctx.t("results.pre"), x=labels, y=[p.pre_percent or 0 for _, p in taken], marker_color="#9aa5b1"),
+    go.Bar(name=ctx.t("results.post"), x=labels, y=[p.best_post_percent for _, p in taken], marker_color="#8a1c2b"),
+])
+figure.update_layout(barmode="group", height=280, margin=dict(l=10, r=10, t=10, b=10),
+                     yaxis=dict(range=[0, 100], ticksuffix="%"), xaxis_title=ctx.t("results.module"),
+                     legend=dict(orientation="h", y=-0.3), font=dict(family="KhmerSans, sans-serif"))
+st.plotly_chart(figure, use_container_width=True, config={"displayModeBar": False})
+st.subheader(ctx.t("results.review"))
+anything = False
+for module, _ in taken:
+    for section_id in learning.sections_to_review(module, records[module.id]):
+        anything = True
+        st.markdown(f"- {number(ctx.lang, module.number)}. {module.title} — {module.section(section_id).title}")
+if not anything:
+    st.caption(ctx.t("results.nothing_to_review"))
