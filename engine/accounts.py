@@ -109,8 +109,8 @@ def _check_profile(profile: Profile) -> None:
 
 def _check_login(session: Session, username: str, phone: str | None, password: str) -> None:
     if not USERNAME.match(username):
-        raise FieldError("username", "username_format",
-                         "3-40 lowercase letters, digits, dots, hyphens or underscores, starting with a letter or digit")
+        raise FieldError("username", "username_format", "3-40 lowercase letters, digits, dots, hyphens or "
+                         "underscores, starting with a letter or digit")
     if session.scalar(select(User.id).where(User.username == username)):
         raise FieldError("username", "username_taken", f"{username!r} is already taken")
     if phone is not None:

@@ -34,7 +34,8 @@ class CertificateView:
     """module id -> when its best passing post-test was submitted."""
 
 
-def issue(session: Session, *, user_id: str, course: Course, records: dict[str, ModuleRecord]) -> CertificateView | None:
+def issue(session: Session, *, user_id: str, course: Course,
+          records: dict[str, ModuleRecord]) -> CertificateView | None:
     """The learner's certificate, issued now if they have just become eligible; None if not eligible."""
     if not passed_all(course, records):
         return None

@@ -24,7 +24,7 @@ def free_port() -> int:
 @contextmanager
 def running_server(env: dict[str, str], timeout: float = 60.0):
     port = free_port()
-    log = open(Path(env.get("SALA_TEST_LOG_DIR", "/tmp")) / f"sala-serve-{port}.log", "w")
+    log = open(Path(env.get("SALA_TEST_LOG_DIR", "/tmp")) / f"sala-serve-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "engine.cli", "serve", "--port", str(port)],
         cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,

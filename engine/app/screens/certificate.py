@@ -14,7 +14,8 @@ with ctx.db() as session:
     records = {m.id: learning.load_record(session, user_id=user.id, module_id=m.id) for m in ctx.course.modules}
 if not certificates.passed_all(ctx.course, records):
     done = sum(learning.passed(m, records[m.id]) for m in ctx.course.modules)
-    st.info(ctx.t("certificate.not_yet", done=number(ctx.lang, done), total=number(ctx.lang, len(ctx.course.modules))))
+    st.info(ctx.t("certificate.not_yet", done=number(ctx.lang, done),
+                  total=number(ctx.lang, len(ctx.course.modules))))
     st.stop()
 with ctx.write() as session:
     cert = certificates.issue(session, user_id=user.id, course=ctx.course, records=records)
@@ -57,7 +58,8 @@ st.html(f"""
      <span class="en">{t('en', 'certificate.completed', course=e(en.title))}</span></p>
   <table>{rows}</table>
   <p>{day('km', cert.issued_at)}<br><span class="en">{day('en', cert.issued_at)}</span></p>
-  <div class="code">{t('km', 'certificate.code_label')} / {t('en', 'certificate.code_label')}: <b>{e(cert.code)}</b></div>
+  <div class="code">{t('km', 'certificate.code_label')} / {t('en', 'certificate.code_label')}:
+    <b>{e(cert.code)}</b></div>
 </div>
 """)
 st.caption(ctx.t("certificate.print_hint"))

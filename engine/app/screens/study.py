@@ -81,8 +81,8 @@ for n, section in enumerate(module.sections, start=1):
                 sent = st.form_submit_button(ctx.t("study.check"))
             if sent and answer not in (None, []):
                 key = attempt_key(f"check:{item.id}")
-                if write(lambda s, i=item, a=answer, k=key: learning.submit_check(
-                        s, course=course, module=module, user_id=user.id, section_id=section.id,
+                if write(lambda s, i=item, a=answer, k=key, sid=section.id: learning.submit_check(
+                        s, course=course, module=module, user_id=user.id, section_id=sid,
                         item_id=i.id, answer=a, key=k)) is not None:
                     next_attempt(f"check:{item.id}")
                     st.rerun()
