@@ -13,10 +13,11 @@ APT_PACKAGES := chromium fonts-khmeros fonts-noto-core fonts-noto-color-emoji po
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip uv
 
-# uv installs the same pinned-by-range set as pip in seconds rather than half a minute.
+# uv installs the same set as pip in seconds rather than half a minute.
 $(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m uv --version >/dev/null 2>&1 || \
+		{ $(BIN)/python -m ensurepip --upgrade >/dev/null && $(BIN)/python -m pip install --quiet uv; }
 	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e '.[test]'
 	touch $(STAMP)
 

@@ -170,3 +170,14 @@ def verify_certificate(session: Session, code: str) -> tuple[str, str, datetime]
         .join(Certificate, Certificate.user_id == User.id).where(Certificate.code == code.strip().upper())
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def my_learners(session: Session, *, user: User) -> list[tuple[str, str, str, str]]:
+    """(user id, Khmer name, username, cohort name) of the learners in the cohorts `user` may see."""
+    rows = session.execute(
+        select(User.id, User.full_name_km, User.username, Cohort.name)
+        .join(Enrolment, Enrolment.user_id == User.id).join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(Cohort.id.in_(visible_cohorts(session, user=user)), User.role == "learner")
+        .order_by(Cohort.name, User.full_name_km)
+    ).all()
+    return [tuple(r) for r in rows]

@@ -165,3 +165,50 @@ def test_results_show_pre_post_gain_chart_and_what_to_review(env):
     assert '"y":[0' in spec.replace(" ", "") and "66.66" in spec
     # t01 (missed) is taught in "why-engage": the learner is sent back there.
     assert "Why listen to citizens?" in " ".join(m.value for m in at.markdown)
+
+
+def test_trainer_resets_a_password_from_the_cohorts_page(tmp_path, monkeypatch):
+    from engine.demo import build_demo
+    from engine.settings import load_settings
+
+    env = {"SALA_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "SALA_CONTENT_ROOT": str(SAMPLE)}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    build_demo(load_settings(env))
+    factory = session_factory(make_engine(env["SALA_DATABASE_URL"]))
+    with transaction(factory) as s:
+        trainer = s.query(User).filter_by(username="demo.trainer").one()
+        token = accounts.open_session(s, user=trainer, days=1)
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.session_state["token"] = token
+    at.session_state["lang"] = "en"
+    at.run()
+    options = at.selectbox(key="reset_learner").options
+    # Only learners of the trainer's own cohorts (Siem Reap and Ratanakiri) are offered.
+    assert options and all(("Siem Reap" in o or "Ratanakiri" in o) for o in options)
+    learner_username = options[0].split("(")[1].split(")")[0]
+    at.selectbox(key="reset_learner").select_index(0)
+    at.text_input(key="reset_password").input("temporary-123")
+    at.button(key="FormSubmitter:reset_password-" + t("en", "cohorts.reset_submit")).click().run()
+    assert not at.exception and at.success, [e.value for e in at.error]
+    with transaction(factory) as s:
+        assert accounts.authenticate(s, login=learner_username, password="temporary-123") is not None
+
+
+def test_learner_pages_never_show_facilitator_notes(env):
+    with transaction(env) as s:
+        user = User(username="piseth", password_hash="x", full_name_km="ពិសិដ្ឋ")
+        s.add(user)
+        s.flush()
+        token = accounts.open_session(s, user=user, days=1)
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.session_state["token"] = token
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page("screens/study.py").run()
+    answer_test(at, "pre:01-engagement", KEYS)
+    button(at, t("en", "study.submit_test")).click().run()
+    assert "A one-window office" in " ".join(m.value for m in at.markdown)  # the lesson is there
+    everything = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    for note in ("Ask two participants", "flip chart", "Keep groups mixed"):
+        assert note not in everything

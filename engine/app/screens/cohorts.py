@@ -25,3 +25,27 @@ else:
          ctx.t("cohorts.mean_pre"): pct(c.mean_pre), ctx.t("cohorts.mean_post"): pct(c.mean_post)}
         for c in cohorts
     ], hide_index=True, use_container_width=True)
+
+# A learner who forgot their password: their trainer sets a temporary one and tells them in person.
+if user.role in ("trainer", "admin"):
+    with ctx.db() as session:
+        learners = views.my_learners(session, user=user)
+    if learners:
+        with st.expander(ctx.t("cohorts.reset_title")), st.form("reset_password"):
+            chosen = st.selectbox(ctx.t("cohorts.reset_learner"), learners, index=None, key="reset_learner",
+                                  format_func=lambda r: f"{r[1]} ({r[2]}) · {r[3]}")
+            new_password = st.text_input(ctx.t("cohorts.reset_password"), type="password", key="reset_password")
+            if st.form_submit_button(ctx.t("cohorts.reset_submit")) and chosen:
+                from engine import accounts
+                from engine.errors import FieldError, NotAllowed
+                from engine.store.models import User
+
+                try:
+                    with ctx.write() as session:
+                        accounts.reset_password(session, by=session.get(User, user.id), learner_id=chosen[0],
+                                                new_password=new_password)
+                    st.success(ctx.t("cohorts.reset_done", name=chosen[1]))
+                except FieldError as exc:
+                    st.error(ctx.t(f"register.err_{exc.code}"))
+                except NotAllowed:
+                    st.error(ctx.t("app.not_allowed"))
