@@ -32,8 +32,10 @@ if user.role in ("trainer", "admin"):
         learners = views.my_learners(session, user=user)
     if learners:
         with st.expander(ctx.t("cohorts.reset_title")), st.form("reset_password"):
-            chosen = st.selectbox(ctx.t("cohorts.reset_learner"), learners, index=None, key="reset_learner",
-                                  format_func=lambda r: f"{r[1]} ({r[2]}) · {r[3]}")
+            shown = {r[0]: f"{r[1]} ({r[2]}) · {r[3]}" for r in learners}
+            names = {r[0]: r[1] for r in learners}
+            chosen = st.selectbox(ctx.t("cohorts.reset_learner"), list(shown), index=None, key="reset_learner",
+                                  format_func=shown.get)
             new_password = st.text_input(ctx.t("cohorts.reset_password"), type="password", key="reset_password")
             if st.form_submit_button(ctx.t("cohorts.reset_submit")) and chosen:
                 from engine import accounts
@@ -42,9 +44,9 @@ if user.role in ("trainer", "admin"):
 
                 try:
                     with ctx.write() as session:
-                        accounts.reset_password(session, by=session.get(User, user.id), learner_id=chosen[0],
+                        accounts.reset_password(session, by=session.get(User, user.id), learner_id=chosen,
                                                 new_password=new_password)
-                    st.success(ctx.t("cohorts.reset_done", name=chosen[1]))
+                    st.success(ctx.t("cohorts.reset_done", name=names[chosen]))
                 except FieldError as exc:
                     st.error(ctx.t(f"register.err_{exc.code}"))
                 except NotAllowed:
