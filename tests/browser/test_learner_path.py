@@ -81,6 +81,16 @@ def test_register_study_and_certificate(chromium, course_server, width):
     url, env = course_server
     context = chromium.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
+    try:
+        walk(page, url, env, width)
+    except Exception:
+        shot(page, f"FAILED-learner-path-{width}")
+        raise
+    finally:
+        context.close()
+
+
+def walk(page, url, env, width):
     page.goto(url)
     settle(page)
     # Switch to English, then back to Khmer, on the public pages.
@@ -103,6 +113,7 @@ def test_register_study_and_certificate(chromium, course_server, width):
     click_and_settle(page, page.get_by_role("button", name=t("km", "register.submit")))
     page.get_by_role("heading", name=t("km", "course_map.title")).wait_for(timeout=20_000)
     # A reload starts a new session: the sign-in cookie keeps the learner signed in.
+    page.wait_for_function("document.cookie.includes('sala_token=')", timeout=10_000)
     page.reload()
     settle(page)
     page.get_by_role("heading", name=t("km", "course_map.title")).wait_for(timeout=20_000)
@@ -141,7 +152,8 @@ def test_register_study_and_certificate(chromium, course_server, width):
     # Sign out; sign in as a demo learner who has passed all six modules; open the certificate.
     factory = session_factory(make_engine(env["SALA_DATABASE_URL"]))
     with factory() as session:
-        graduate = session.scalar(select(User.username).join(Certificate, Certificate.user_id == User.id).limit(1))
+        graduate = session.scalar(select(User.username).join(Certificate, Certificate.user_id == User.id)
+                                  .where(User.language == "km").limit(1))
     assert graduate is not None
     nav(page, t("km", "nav.sign_out"))
     page.get_by_label(t("km", "sign_in.login")).fill(graduate)
@@ -154,4 +166,3 @@ def test_register_study_and_certificate(chromium, course_server, width):
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{overflow} px wider than the screen"
     shot(page, f"certificate-{width}")
-    context.close()
