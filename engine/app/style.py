@@ -9,6 +9,8 @@ CSS = """
 .stMarkdown p, .stMarkdown li { line-height: 1.9; }
 @media (max-width: 480px) {
   .block-container { padding-left: 0.75rem; padding-right: 0.75rem; }
+  h1 { font-size: 1.7rem !important; }
+  h2, h3 { font-size: 1.25rem !important; }
 }
 </style>
 """

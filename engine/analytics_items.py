@@ -1,0 +1,270 @@
+"""Item analysis of a test on learners' first attempts, as Moodle's quiz statistics define it, and
+each item's facility on the pre-test beside the post-test.
+
+Pure functions over plain rows, read by attribute (the dataclass below, SQLAlchemy rows, ...). Every
+graded item is scored 0 or 1 (engine.quiz gives no part marks), so Cronbach's alpha equals KR-20.
+Flags are ids the app translates; their thresholds are the constants below.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from statistics import fmean, stdev, variance
+
+from engine.errors import InputError
+
+UPPER_LOWER_SHARE = 0.27
+"""The share of attempts in each of the upper and lower groups of the discrimination index (Kelley)."""
+TOO_EASY = 0.9
+"""Flag "too_easy" when the facility is above this: almost everyone knew it already."""
+TOO_HARD = 0.2
+"""Flag "too_hard" when the facility is below this: the item, its key or the lesson may be wrong."""
+LOW_DISCRIMINATION = 0.2
+"""Flag "low_discrimination" when the item-rest correlation or the discrimination index is below
+this: stronger learners did not do better on the item than weaker ones."""
+MIN_ATTEMPTS_FOR_CORRELATION_FLAGS = 10
+"""Below this many attempts "low_discrimination" and "low_reliability" are not raised: correlations
+over a handful of learners are noise. The figures are still given."""
+MIN_ATTEMPTS_FOR_UNUSED_DISTRACTOR = 20
+"""Flag "unused_distractor" only from this many attempts: in a small class an option may go unchosen
+by chance."""
+LOW_RELIABILITY = 0.7
+"""Flag the test "low_reliability" when Cronbach's alpha is below this."""
+
+
+@dataclass(frozen=True)
+class ItemResponse:
+    """One learner's answer to one item on their first attempt at a test. `option_ids` is empty
+    for an unanswered item; `correct` None (ungraded short text) rows are ignored."""
+
+    learner_id: str
+    item_id: str
+    option_ids: tuple[str, ...]
+    correct: bool | None
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    item_id: str
+    n: int
+    """Attempts analysed (the same for every item)."""
+    facility: float | None
+    """Share correct; None without attempts."""
+    sd: float | None
+    """Sample standard deviation of the item's 0/1 scores; None below two attempts."""
+    discrimination: float | None
+    """Facility in the upper 27% by total score minus facility in the lower 27%; None below two attempts."""
+    item_rest: float | None
+    """Point-biserial correlation of the item with the total of the other items; None when either has
+    zero variance (everyone right, everyone wrong, or equal rest scores) or below two attempts."""
+    option_shares: Mapping[str, float]
+    """Share of attempts choosing each option (a multiple-choice attempt counts for each option it ticks);
+    listed options first, in their order, then any others seen; empty without attempts."""
+    share_unanswered: float | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OverallStats:
+    """The test as a whole. Scores are numbers of items correct, out of n_items."""
+
+    n: int
+    n_items: int
+    excluded: int
+    """Attempts left out because they lack one of the items (taken on another version of the test)."""
+    mean: float | None
+    sd: float | None
+    """Sample standard deviation of the total scores; None below two attempts."""
+    alpha: float | None
+    """Cronbach's alpha (= KR-20); None below two attempts or two items, or when every total is equal.
+    It can be negative; it is reported as it is."""
+    sem: float | None
+    """Standard error of measurement, sd * sqrt(1 - alpha), in items."""
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ItemAnalysis:
+    overall: OverallStats
+    items: tuple[ItemStats, ...]
+
+
+def _by_learner(responses: Iterable[ItemResponse]) -> dict[str, dict[str, ItemResponse]]:
+    """Each learner's graded responses by item; InputError for an item answered twice."""
+    answers: dict[str, dict[str, ItemResponse]] = defaultdict(dict)
+    for r in responses:
+        if r.correct is None:
+            continue
+        if r.item_id in answers[r.learner_id]:
+            raise InputError(f"responses: learner {r.learner_id} has item {r.item_id} twice; pass first attempts only")
+        answers[r.learner_id][r.item_id] = r
+    return answers
+
+
+def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    if len(xs) < 2:
+        return None
+    mx, my = fmean(xs), fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx <= 0 or syy <= 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / math.sqrt(sxx * syy)
+
+
+def _group_facility(scores: Sequence[int], totals: Sequence[int], size: int, highest: bool) -> float:
+    """Facility among the `size` attempts with the highest (or lowest) totals. Attempts tied at the
+    cut share its remaining places equally: the average over every way of breaking the tie."""
+    by_total: dict[int, list[int]] = defaultdict(list)
+    for score, total in zip(scores, totals, strict=True):
+        by_total[total].append(score)
+    correct, taken = 0.0, 0
+    for total in sorted(by_total, reverse=highest):
+        tied = by_total[total]
+        room = size - taken
+        if len(tied) >= room:
+            return (correct + sum(tied) * room / len(tied)) / size
+        correct += sum(tied)
+        taken += len(tied)
+    return correct / size
+
+
+def discrimination_index(scores: Sequence[int], totals: Sequence[int]) -> float | None:
+    """Upper-minus-lower facility. Each group holds round(27% of attempts) (at least one), ranked by
+    total score including the item. Ties at a cut are shared fractionally (see _group_facility), so
+    the index does not depend on the order of the rows; when every total is equal both groups are
+    everyone and the index is 0. None below two attempts."""
+    if len(scores) < 2:
+        return None
+    size = max(1, math.floor(UPPER_LOWER_SHARE * len(scores) + 0.5))
+    return _group_facility(scores, totals, size, True) - _group_facility(scores, totals, size, False)
+
+
+def _option_shares(chosen: Sequence[tuple[str, ...]], listed: Sequence[str]) -> dict[str, float]:
+    if not chosen:
+        return {}
+    counts = dict.fromkeys(listed, 0)
+    for options in chosen:
+        for option in set(options):
+            counts[option] = counts.get(option, 0) + 1
+    order = [*listed, *sorted(set(counts) - set(listed))]
+    return {option: counts[option] / len(chosen) for option in order}
+
+
+def _item_flags(facility: float | None, n: int, correlations: Sequence[float | None],
+                shares: Mapping[str, float]) -> tuple[str, ...]:
+    if facility is None:
+        return ()
+    flags = []
+    if facility > TOO_EASY:
+        flags.append("too_easy")
+    if facility < TOO_HARD:
+        flags.append("too_hard")
+    varies = 0.0 < facility < 1.0
+    if varies and n >= MIN_ATTEMPTS_FOR_CORRELATION_FLAGS and any(
+            c is not None and c < LOW_DISCRIMINATION for c in correlations):
+        flags.append("low_discrimination")
+    # With anyone right, every key option was ticked, so an option nobody chose is a distractor.
+    if facility > 0.0 and n >= MIN_ATTEMPTS_FOR_UNUSED_DISTRACTOR and any(s == 0.0 for s in shares.values()):
+        flags.append("unused_distractor")
+    return tuple(flags)
+
+
+def item_analysis(responses: Iterable[ItemResponse], item_ids: Sequence[str] | None = None,
+                  options: Mapping[str, Sequence[str]] | None = None) -> ItemAnalysis:
+    """Moodle-style statistics of one test (a module's pre-test or its post-test), first attempts only.
+
+    `item_ids` is the test's item list, in its order (default: every item in the rows, sorted); rows
+    for other items are ignored. Attempts lacking one of the items are left out (counted in
+    `excluded`), so every total is over the same items. `options` gives each item's option ids, so
+    an option nobody chose still shows with share 0 and can raise "unused_distractor"; without it,
+    only chosen options appear. Flags: see the module constants; "low_discrimination" is not raised on
+    an item everyone got right or wrong (its facility flag says why). No attempts: every figure None.
+    InputError for an item twice in one learner's rows.
+    """
+    answers = _by_learner(responses)
+    items = list(item_ids) if item_ids is not None else sorted({i for a in answers.values() for i in a})
+    complete = sorted(learner for learner, a in answers.items() if all(i in a for i in items))
+    matrix = [[int(bool(answers[learner][i].correct)) for i in items] for learner in complete]
+    totals = [sum(row) for row in matrix]
+    stats = []
+    for j, item_id in enumerate(items):
+        scores = [row[j] for row in matrix]
+        chosen = [answers[learner][item_id].option_ids for learner in complete]
+        facility = fmean(scores) if scores else None
+        rest = _pearson(scores, [t - s for t, s in zip(totals, scores, strict=True)])
+        index = discrimination_index(scores, totals)
+        shares = _option_shares(chosen, (options or {}).get(item_id, ()))
+        stats.append(ItemStats(
+            item_id=item_id, n=len(scores), facility=facility, sd=stdev(scores) if len(scores) >= 2 else None,
+            discrimination=index, item_rest=rest, option_shares=shares,
+            share_unanswered=sum(1 for c in chosen if not c) / len(chosen) if chosen else None,
+            flags=_item_flags(facility, len(scores), (rest, index), shares),
+        ))
+    return ItemAnalysis(_overall(matrix, len(items), len(answers) - len(complete)), tuple(stats))
+
+
+def _overall(matrix: Sequence[Sequence[int]], n_items: int, excluded: int) -> OverallStats:
+    totals = [sum(row) for row in matrix]
+    n = len(totals)
+    sd = stdev(totals) if n >= 2 else None
+    alpha = None
+    if n >= 2 and n_items >= 2 and sd is not None and sd > 0:
+        item_variance = sum(variance([row[j] for row in matrix]) for j in range(n_items))
+        alpha = n_items / (n_items - 1) * (1.0 - item_variance / sd**2)
+    low = alpha is not None and n >= MIN_ATTEMPTS_FOR_CORRELATION_FLAGS and alpha < LOW_RELIABILITY
+    return OverallStats(
+        n=n, n_items=n_items, excluded=excluded, mean=fmean(totals) if totals else None, sd=sd, alpha=alpha,
+        sem=sd * math.sqrt(1.0 - alpha) if sd is not None and alpha is not None else None,
+        flags=("low_reliability",) if low else (),
+    )
+
+
+@dataclass(frozen=True)
+class ItemPrePost:
+    """An item's facility on the pre-test and on the post-test; None where nobody answered it there."""
+
+    item_id: str
+    n_pre: int
+    facility_pre: float | None
+    n_post: int
+    facility_post: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.facility_pre is None or self.facility_post is None:
+            return None
+        return self.facility_post - self.facility_pre
+
+
+def item_facility_pre_post(pre: Iterable[ItemResponse], post: Iterable[ItemResponse],
+                           item_ids: Sequence[str] | None = None, paired_only: bool = False) -> tuple[ItemPrePost, ...]:
+    """Each item's facility on the pre-test beside the post-test, first attempts.
+
+    Items come in the order of `item_ids` (default: every item in either test, sorted). Each item is
+    counted over the learners who answered it on that test, so an item on only one of the tests has
+    None on the other. With `paired_only`, only learners who answered the item on both tests count,
+    so the change is within the same people. InputError for an item twice in one learner's rows.
+    """
+    before, after = _by_learner(pre), _by_learner(post)
+    if item_ids is None:
+        item_ids = sorted({i for a in (*before.values(), *after.values()) for i in a})
+    result = []
+    for item_id in item_ids:
+        scores_pre = {learner: a[item_id].correct for learner, a in before.items() if item_id in a}
+        scores_post = {learner: a[item_id].correct for learner, a in after.items() if item_id in a}
+        if paired_only:
+            both = scores_pre.keys() & scores_post.keys()
+            scores_pre = {k: v for k, v in scores_pre.items() if k in both}
+            scores_post = {k: v for k, v in scores_post.items() if k in both}
+        result.append(ItemPrePost(
+            item_id, len(scores_pre), _share(scores_pre.values()), len(scores_post), _share(scores_post.values())))
+    return tuple(result)
+
+
+def _share(values: Iterable[bool | None]) -> float | None:
+    values = list(values)
+    return sum(1 for v in values if v) / len(values) if values else None
