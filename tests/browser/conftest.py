@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,13 +33,19 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    """`sala serve` on the sample course with the demo population."""
-    env = {"SALA_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('browser') / 'sala.db'}",
-           "SALA_CONTENT_ROOT": str(SAMPLE)}
+@contextmanager
+def serving_demo(content_root: Path, folder: Path):
+    """`sala serve` on `content_root` with the demo population in a fresh SQLite file: (url, env)."""
+    env = {"SALA_DATABASE_URL": f"sqlite:///{folder / 'sala.db'}", "SALA_CONTENT_ROOT": str(content_root)}
     build_demo(load_settings(env))
     with running_server(env) as url:
+        yield url, env
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The sample course (one module) with the demo population."""
+    with serving_demo(SAMPLE, tmp_path_factory.mktemp("browser")) as (url, _):
         yield url
 
 

@@ -10,12 +10,10 @@ from sqlalchemy import select
 
 from engine.app.i18n import t
 from engine.content import load
-from engine.demo import DEMO_PASSWORD, build_demo
-from engine.settings import load_settings
+from engine.demo import DEMO_PASSWORD
 from engine.store.db import make_engine, session_factory
 from engine.store.models import Certificate, User
-from tests.browser.conftest import settle, shot
-from tests.server import running_server
+from tests.browser.conftest import serving_demo, settle, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.learner]
 REPO = Path(__file__).resolve().parents[2]
@@ -25,11 +23,9 @@ MODULE = KM.modules[0]
 
 @pytest.fixture(scope="module")
 def course_server(tmp_path_factory):
-    env = {"SALA_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('learner') / 'sala.db'}",
-           "SALA_CONTENT_ROOT": str(REPO)}
-    build_demo(load_settings(env))
-    with running_server(env) as url:
-        yield url, env
+    """The real course with the demo population."""
+    with serving_demo(REPO, tmp_path_factory.mktemp("learner")) as served:
+        yield served
 
 
 def click_and_settle(page, locator):

@@ -43,6 +43,21 @@ def answer_test(at, scope, answers):
             at.radio(key=f"{scope}:{item_id}").set_value(value)
 
 
+def signed_in(factory, username: str, *, lang: str = "en") -> tuple[AppTest, str]:
+    """A new learner, signed in through a real token, and an AppTest of the app for them."""
+    with transaction(factory) as s:
+        user = User(username=username, password_hash="x", full_name_km="សិក្ខាកាម")
+        s.add(user)
+        s.flush()
+        token = accounts.open_session(s, user=user, days=1)
+        user_id = user.id
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.session_state["token"] = token
+    at.session_state["lang"] = lang
+    at.run()
+    return at, user_id
+
+
 def attempts(factory, kind):
     with factory() as s:
         return s.scalar(select(func.count()).select_from(Attempt).where(Attempt.kind == kind))
@@ -109,15 +124,7 @@ def test_a_learner_walks_the_module(env, lang):
 
 
 def test_double_submit_keeps_one_attempt(env):
-    with transaction(env) as s:
-        user = User(username="dara", password_hash=accounts.hash_password("password1"), full_name_km="ដារ៉ា")
-        s.add(user)
-        s.flush()
-        token = accounts.open_session(s, user=user, days=1)
-    at = AppTest.from_file(MAIN, default_timeout=30)
-    at.session_state["token"] = token
-    at.session_state["lang"] = "en"
-    at.run()
+    at, user_id = signed_in(env, "dara")
     at.switch_page("screens/study.py").run()
     answer_test(at, "pre:01-engagement", KEYS)
     key = at.session_state["attempt_key:pre:01-engagement"]
@@ -129,7 +136,7 @@ def test_double_submit_keeps_one_attempt(env):
 
     course = load(SAMPLE)["en"]
     with transaction(env) as s:
-        again = learning.submit_test(s, course=course, module=course.modules[0], user_id=user.id, kind="pre",
+        again = learning.submit_test(s, course=course, module=course.modules[0], user_id=user_id, kind="pre",
                                      answers=KEYS, key=key)
     assert again.duplicate
     assert attempts(env, "pre") == 1
@@ -198,15 +205,7 @@ def test_trainer_resets_a_password_from_the_cohorts_page(tmp_path, monkeypatch):
 
 
 def test_learner_pages_never_show_facilitator_notes(env):
-    with transaction(env) as s:
-        user = User(username="piseth", password_hash="x", full_name_km="ពិសិដ្ឋ")
-        s.add(user)
-        s.flush()
-        token = accounts.open_session(s, user=user, days=1)
-    at = AppTest.from_file(MAIN, default_timeout=30)
-    at.session_state["token"] = token
-    at.session_state["lang"] = "en"
-    at.run()
+    at, _ = signed_in(env, "piseth")
     at.switch_page("screens/study.py").run()
     answer_test(at, "pre:01-engagement", KEYS)
     button(at, t("en", "study.submit_test")).click().run()
