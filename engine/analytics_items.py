@@ -33,6 +33,8 @@ MIN_ATTEMPTS_FOR_UNUSED_DISTRACTOR = 20
 by chance."""
 LOW_RELIABILITY = 0.7
 """Flag the test "low_reliability" when Cronbach's alpha is below this."""
+_EPS = 1e-9
+"""A figure within this of a threshold is taken as on it (0.2 may be computed as 0.19999999999999996)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class OverallStats:
     n: int
     n_items: int
     excluded: int
-    """Attempts left out because they lack one of the items (taken on another version of the test)."""
+    """Attempts left out because they have some of the items but not all (another version of the test)."""
     mean: float | None
     sd: float | None
     """Sample standard deviation of the total scores; None below two attempts."""
@@ -159,13 +161,13 @@ def _item_flags(facility: float | None, n: int, correlations: Sequence[float | N
     if facility is None:
         return ()
     flags = []
-    if facility > TOO_EASY:
+    if facility > TOO_EASY + _EPS:
         flags.append("too_easy")
-    if facility < TOO_HARD:
+    if facility < TOO_HARD - _EPS:
         flags.append("too_hard")
     varies = 0.0 < facility < 1.0
     if varies and n >= MIN_ATTEMPTS_FOR_CORRELATION_FLAGS and any(
-            c is not None and c < LOW_DISCRIMINATION for c in correlations):
+            c is not None and c < LOW_DISCRIMINATION - _EPS for c in correlations):
         flags.append("low_discrimination")
     # With anyone right, every key option was ticked, so an option nobody chose is a distractor.
     if facility > 0.0 and n >= MIN_ATTEMPTS_FOR_UNUSED_DISTRACTOR and any(s == 0.0 for s in shares.values()):
@@ -188,6 +190,7 @@ def item_analysis(responses: Iterable[ItemResponse], item_ids: Sequence[str] | N
     answers = _by_learner(responses)
     items = list(item_ids) if item_ids is not None else sorted({i for a in answers.values() for i in a})
     complete = sorted(learner for learner, a in answers.items() if all(i in a for i in items))
+    partial = sum(1 for a in answers.values() if any(i in a for i in items)) - len(complete) if items else 0
     matrix = [[int(bool(answers[learner][i].correct)) for i in items] for learner in complete]
     totals = [sum(row) for row in matrix]
     stats = []
@@ -204,7 +207,7 @@ def item_analysis(responses: Iterable[ItemResponse], item_ids: Sequence[str] | N
             share_unanswered=sum(1 for c in chosen if not c) / len(chosen) if chosen else None,
             flags=_item_flags(facility, len(scores), (rest, index), shares),
         ))
-    return ItemAnalysis(_overall(matrix, len(items), len(answers) - len(complete)), tuple(stats))
+    return ItemAnalysis(_overall(matrix, len(items), partial), tuple(stats))
 
 
 def _overall(matrix: Sequence[Sequence[int]], n_items: int, excluded: int) -> OverallStats:
@@ -214,8 +217,9 @@ def _overall(matrix: Sequence[Sequence[int]], n_items: int, excluded: int) -> Ov
     alpha = None
     if n >= 2 and n_items >= 2 and sd is not None and sd > 0:
         item_variance = sum(variance([row[j] for row in matrix]) for j in range(n_items))
-        alpha = n_items / (n_items - 1) * (1.0 - item_variance / sd**2)
-    low = alpha is not None and n >= MIN_ATTEMPTS_FOR_CORRELATION_FLAGS and alpha < LOW_RELIABILITY
+        # At most 1 in exact arithmetic; items in perfect step can round a hair above it.
+        alpha = min(1.0, n_items / (n_items - 1) * (1.0 - item_variance / variance(totals)))
+    low = alpha is not None and n >= MIN_ATTEMPTS_FOR_CORRELATION_FLAGS and alpha < LOW_RELIABILITY - _EPS
     return OverallStats(
         n=n, n_items=n_items, excluded=excluded, mean=fmean(totals) if totals else None, sd=sd, alpha=alpha,
         sem=sd * math.sqrt(1.0 - alpha) if sd is not None and alpha is not None else None,

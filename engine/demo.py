@@ -25,6 +25,7 @@ from engine.store.models import (
     ClassroomSession,
     Cohort,
     Enrolment,
+    ExerciseAnswer,
     Response,
     SectionProgress,
     User,
@@ -53,6 +54,12 @@ POSITIONS = {  # organisation type -> positions, as officials write them
     "commune": ["ស្មៀនឃុំ", "ជំទប់ទី១ឃុំ", "សមាជិកក្រុមប្រឹក្សាឃុំ", "មេឃុំ"],
     "cso": ["អ្នកសម្របសម្រួលគម្រោង", "មន្ត្រីកម្មវិធី"],
 }
+PLANS = [  # what learners write in an exercise, in their own words
+    "ក្រុមយើងនឹងជួបប្រជុំជាមួយអង្គការសង្គមស៊ីវិលក្នុងស្រុក នៅខែក្រោយ ដើម្បីស្តាប់បញ្ហារបស់ពលរដ្ឋ។",
+    "ខ្ញុំនឹងសួរភ្ញៀវបីនាក់ជារៀងរាល់ថ្ងៃ អំពីរយៈពេលរង់ចាំ ហើយកត់ត្រាចម្លើយក្នុងសៀវភៅ។",
+    "យើងនឹងបង្ហាញលទ្ធផលនៅកិច្ចប្រជុំក្រុមប្រឹក្សាឃុំ ហើយរាយការណ៍ត្រឡប់ទៅភូមិវិញ។",
+    "ជំហានដំបូង៖ រៀបចំបញ្ជីឯកសារដែលត្រូវការ ហើយបិទនៅមុខការិយាល័យ។",
+]
 PROVINCIAL = [("17", "Siem Reap"), ("16", "Ratanakiri"), ("07", "Kampot"), ("03", "Kampong Cham")]
 START = datetime(2026, 8, 3, 8, 0, tzinfo=UTC)
 
@@ -99,6 +106,7 @@ class _Rows:
         self.attempts: list[dict] = []
         self.responses: list[dict] = []
         self.progress: list[dict] = []
+        self.exercise: list[dict] = []
 
     def attempt(self, course: Course, user: dict, module, kind: str, n: int, when: datetime, ability: float,
                 rng: random.Random) -> float:
@@ -133,6 +141,9 @@ def _learner_history(rows: _Rows, course: Course, user: dict, rng: random.Random
                                       completed_at=when + timedelta(minutes=section.minutes)))
         if read < len(module.sections):
             return False
+        for item in module.exercise.items:
+            rows.exercise.append(dict(id=did("exercise", user["id"], module.id, item.id), user_id=user["id"],
+                                      module_id=module.id, item_id=item.id, text=rng.choice(PLANS), updated_at=when))
         learned = min(0.97, ability + rng.uniform(0.15, 0.35))
         for n in range(1, course.post_test_attempts + 1):
             when += timedelta(days=rng.randint(1, 4))
@@ -212,6 +223,8 @@ def build_demo(settings: Settings, *, seed: int = 2026) -> dict[str, int]:
         session.execute(insert(Attempt), rows.attempts)
         session.execute(insert(Response), rows.responses)
         session.execute(insert(SectionProgress), rows.progress)
+        if rows.exercise:
+            session.execute(insert(ExerciseAnswer), rows.exercise)
         if certificates:
             session.execute(insert(Certificate), certificates)
         for i, cohort in enumerate(cohorts[1:3]):

@@ -92,7 +92,10 @@ class Step:
 
 
 def next_step(module: Module, record: ModuleRecord, attempts_allowed: int) -> Step:
-    """Where the learner should be now: the resume point within the module."""
+    """Where the learner should be now: the resume point within the module. A passed module is done,
+    however it was passed (online, or on paper in a classroom)."""
+    if passed(module, record):
+        return Step("done")
     if record.pre is None:
         return Step("pre")
     for section in module.sections:
@@ -100,9 +103,6 @@ def next_step(module: Module, record: ModuleRecord, attempts_allowed: int) -> St
             return Step("section", section.id)
     if any(not record.exercise.get(item.id, "").strip() for item in module.exercise.items):
         return Step("exercise")
-    best = record.best_post
-    if best is not None and best.percent + 1e-9 >= module.pass_mark:
-        return Step("done")
     if len(record.posts) >= attempts_allowed:
         return Step("no_attempts_left")
     return Step("post")

@@ -50,7 +50,9 @@ def demo_server(tmp_path_factory):
 
 
 def settle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script for the last action."""
+    """Wait until Streamlit has finished running the script for the last action (the short pause first
+    lets the run that the action starts begin)."""
+    page.wait_for_timeout(250)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_timeout(200)
 

@@ -47,7 +47,11 @@ def sidebar(page, want_open: bool) -> None:
 
 def nav(page, name: str) -> None:
     sidebar(page, True)
-    click_and_settle(page, page.get_by_role("link", name=name))
+    link = page.get_by_role("link", name=name)
+    target = link.get_attribute("href")
+    click_and_settle(page, link)
+    if page.url != target:  # a click that landed while the app was still busy: once more
+        click_and_settle(page, link)
     sidebar(page, False)
 
 

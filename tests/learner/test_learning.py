@@ -224,3 +224,10 @@ def test_trainer_resets_only_their_own_learners_password(store, cohort):
         assert accounts.user_for_token(s, token) is None  # every sign-in ended
         assert accounts.authenticate(s, login="thida", password="new password") is not None
         assert accounts.authenticate(s, login="thida", password="old password") is None
+
+
+def test_a_module_passed_on_paper_is_done_without_the_online_steps(store, learner):
+    with transaction(store.sessions) as s:
+        s.add(Attempt(user_id=learner, module_id=MODULE.id, kind="post", source="paper", language="km",
+                      content_version=COURSE.version, idempotency_key="paper-1", score=3.0, max_score=3.0))
+    assert learning.next_step(MODULE, record(store, learner), 2).kind == "done"
