@@ -213,3 +213,31 @@ def test_learner_pages_never_show_facilitator_notes(env):
     everything = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     for note in ("Ask two participants", "flip chart", "Keep groups mixed"):
         assert note not in everything
+
+
+@pytest.mark.parametrize("lang", ["km", "en"])
+def test_public_verification_confirms_name_course_and_date_only(tmp_path, monkeypatch, lang):
+    from engine.demo import build_demo
+    from engine.settings import load_settings
+    from engine.store.models import Certificate
+
+    env = {"SALA_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "SALA_CONTENT_ROOT": str(SAMPLE)}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    build_demo(load_settings(env))
+    with session_factory(make_engine(env["SALA_DATABASE_URL"]))() as s:
+        code, name_km, name_latin, username = s.execute(
+            select(Certificate.code, User.full_name_km, User.full_name_latin, User.username)
+            .join(User, User.id == Certificate.user_id).limit(1)).one()
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.session_state["lang"] = lang
+    at.run()
+    at.switch_page("screens/verify.py").run()
+    at.text_input(key="verify_code").input(code.lower())
+    at.button[0].click().run()
+    message = at.success[0].value
+    assert (name_km if lang == "km" else name_latin) in message
+    assert username not in message and "@" not in message
+    at.text_input(key="verify_code").input("SALA-XXXX-XXXX")
+    at.button[0].click().run()
+    assert at.error[0].value == t(lang, "verify.invalid")
