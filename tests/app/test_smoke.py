@@ -10,12 +10,12 @@ pytestmark = pytest.mark.app
 ROLE_PAGES = {
     None: ["sign_in", "register", "verify"],
     "demo.learner": ["course_map", "study", "results", "certificate", "profile", "verify"],
-    "demo.trainer": ["cohorts", "profile", "verify"],
-    "demo.facilitator": ["classroom", "cohorts", "profile", "verify"],
-    "demo.admin": ["cohorts", "classroom", "users", "content", "profile", "verify"],
+    "demo.trainer": ["cohorts", "cohort", "cascade", "profile", "verify"],
+    "demo.facilitator": ["classroom", "cohorts", "cohort", "profile", "verify"],
+    "demo.admin": ["cohorts", "cohort", "cascade", "classroom", "users", "content", "profile", "verify"],
 }
-ALL_PAGES = {"sign_in", "register", "verify", "course_map", "study", "results", "certificate", "cohorts", "classroom",
-             "users", "content", "profile"}
+ALL_PAGES = {"sign_in", "register", "verify", "course_map", "study", "results", "certificate", "cohorts", "cohort",
+             "cascade", "classroom", "users", "content", "profile"}
 CASES = [(user, page, lang) for user, pages in ROLE_PAGES.items() for page in pages for lang in ("km", "en")]
 
 

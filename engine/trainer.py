@@ -1,0 +1,221 @@
+"""What a trainer's pages read: one cohort's (or a few cohorts') learners, scores, progress and item
+responses, as the plain rows engine.analytics takes. Every query is bounded by the cohorts asked for, so a
+cohort page never scans the country. Access is checked here, not only in the menu."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.analytics import LearnerScore, ModuleProgress, Person
+from engine.analytics_items import ItemResponse
+from engine.content.model import Course
+from engine.errors import NotAllowed
+from engine.quiz import decode_answer
+from engine.store.base import utcnow
+from engine.store.models import Attempt, Cohort, Enrolment, Response, SectionProgress, User
+
+SEE_ALL = ("coordinator", "admin")
+INACTIVE_DAYS = 14
+STUCK_DAYS = 7
+
+
+def visible_cohorts(session: Session, *, user: User, province: str | None = None,
+                    kind: str | None = None) -> list[Cohort]:
+    """The cohorts `user` may see (a trainer or facilitator: those they run; coordinator, admin: all)."""
+    if user.role not in SEE_ALL + ("trainer", "facilitator"):
+        raise NotAllowed("only trainers, facilitators, coordinators and administrators see cohorts")
+    query = select(Cohort).order_by(Cohort.kind.desc(), Cohort.name)
+    if user.role not in SEE_ALL:
+        query = query.where(Cohort.trainer_id == user.id)
+    if province:
+        query = query.where(Cohort.province_code == province)
+    if kind:
+        query = query.where(Cohort.kind == kind)
+    return list(session.scalars(query))
+
+
+def check_cohorts(session: Session, *, user: User, cohort_ids: Sequence[str]) -> list[str]:
+    """The requested cohort ids, if `user` may see every one of them; NotAllowed otherwise."""
+    allowed = {c.id for c in visible_cohorts(session, user=user)}
+    refused = [c for c in cohort_ids if c not in allowed]
+    if refused:
+        raise NotAllowed("this cohort is not one of yours")
+    return list(cohort_ids)
+
+
+@dataclass(frozen=True)
+class LearnerRow:
+    id: str
+    name_km: str
+    name_latin: str
+    username: str
+    sex: str
+    province_code: str | None
+    org_type: str
+    institution: str
+    position: str
+    cohort_id: str
+    last_activity: datetime | None
+
+
+def learners(session: Session, cohort_ids: Sequence[str]) -> list[LearnerRow]:
+    members = session.execute(
+        select(User, Enrolment.cohort_id).join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.cohort_id.in_(cohort_ids), User.role == "learner").order_by(User.full_name_km)
+    ).all()
+    ids = [u.id for u, _ in members]
+    last: dict[str, datetime] = {}
+    for uid, when in session.execute(select(Attempt.user_id, func.max(Attempt.submitted_at))
+                                     .where(Attempt.user_id.in_(ids)).group_by(Attempt.user_id)):
+        last[uid] = when
+    for uid, when in session.execute(select(SectionProgress.user_id, func.max(SectionProgress.first_opened_at))
+                                     .where(SectionProgress.user_id.in_(ids)).group_by(SectionProgress.user_id)):
+        if when is not None and (uid not in last or when > last[uid]):
+            last[uid] = when
+    return [LearnerRow(u.id, u.full_name_km, u.full_name_latin, u.username, u.sex, u.province_code, u.org_type,
+                       u.institution, u.position, cohort_id, last.get(u.id)) for u, cohort_id in members]
+
+
+def people(rows: Sequence[LearnerRow]) -> list[Person]:
+    return [Person(r.id, r.sex, r.province_code, r.org_type, r.position, r.cohort_id) for r in rows]
+
+
+def _tests(session: Session, learner_ids: Sequence[str], module_id: str | None = None):
+    query = select(Attempt.id, Attempt.user_id, Attempt.module_id, Attempt.kind, Attempt.score, Attempt.max_score,
+                   Attempt.submitted_at).where(Attempt.user_id.in_(learner_ids), Attempt.kind.in_(("pre", "post")))
+    if module_id:
+        query = query.where(Attempt.module_id == module_id)
+    return session.execute(query.order_by(Attempt.submitted_at, Attempt.id)).all()
+
+
+def scores(session: Session, learner_ids: Sequence[str], course: Course) -> dict[str, list[LearnerScore]]:
+    """Per module: each learner's first pre-test and best post-test, in percent."""
+    pre: dict[tuple[str, str], float] = {}
+    post: dict[tuple[str, str], float] = {}
+    for _, uid, mid, kind, score, max_score, _ in _tests(session, learner_ids):
+        if not max_score:
+            continue
+        value = 100.0 * score / max_score
+        if kind == "pre":
+            pre.setdefault((uid, mid), value)
+        else:
+            post[(uid, mid)] = max(post.get((uid, mid), 0.0), value)
+    result: dict[str, list[LearnerScore]] = {m.id: [] for m in course.modules}
+    for uid, mid in sorted(set(pre) | set(post)):
+        if mid in result:
+            result[mid].append(LearnerScore(uid, mid, pre.get((uid, mid)), post.get((uid, mid))))
+    return result
+
+
+def progress(session: Session, learner_ids: Sequence[str], course: Course) -> list[ModuleProgress]:
+    """One row per learner and module: pre-test taken, all sections read, post-test passed (and when)."""
+    done = defaultdict(int)
+    for uid, mid, n in session.execute(
+        select(SectionProgress.user_id, SectionProgress.module_id, func.count())
+        .where(SectionProgress.user_id.in_(learner_ids), SectionProgress.completed_at.is_not(None))
+        .group_by(SectionProgress.user_id, SectionProgress.module_id)
+    ):
+        done[(uid, mid)] = n
+    took_pre, passed_on = set(), {}
+    marks = {m.id: m.pass_mark for m in course.modules}
+    for _, uid, mid, kind, score, max_score, when in _tests(session, learner_ids):
+        if kind == "pre":
+            took_pre.add((uid, mid))
+        elif max_score and mid in marks and 100.0 * score / max_score + 1e-9 >= marks[mid]:
+            passed_on.setdefault((uid, mid), when)
+    rows = []
+    for uid in learner_ids:
+        for m in course.modules:
+            key = (uid, m.id)
+            when = passed_on.get(key)
+            rows.append(ModuleProgress(uid, m.id, key in took_pre, done[key] >= len(m.sections), when is not None,
+                                       when.date() if when else None))
+    return rows
+
+
+def first_responses(session: Session, learner_ids: Sequence[str], module_id: str, kind: str) -> list[ItemResponse]:
+    """The responses of each learner's first attempt of `kind` (pre or post) in the module."""
+    first: dict[str, str] = {}
+    for attempt_id, uid, _, k, *_ in _tests(session, learner_ids, module_id):
+        if k == kind:
+            first.setdefault(uid, attempt_id)
+    if not first:
+        return []
+    owner = {a: u for u, a in first.items()}
+    rows = session.execute(select(Response.attempt_id, Response.item_id, Response.answer, Response.correct)
+                           .where(Response.attempt_id.in_(list(owner))))
+    result = []
+    for attempt_id, item_id, answer, correct in rows:
+        chosen = decode_answer(answer)
+        options = () if chosen is None else (chosen,) if isinstance(chosen, str) else tuple(chosen)
+        result.append(ItemResponse(owner[attempt_id], item_id, options, correct))
+    return result
+
+
+@dataclass(frozen=True)
+class Flags:
+    inactive: bool
+    """No activity for 14 days or more (or never)."""
+    stuck_section: str | None
+    """A section opened 7 or more days ago and still not completed."""
+    failed_post_twice: bool
+
+
+def flags(session: Session, rows: Sequence[LearnerRow], course: Course, *,
+          now: datetime | None = None) -> dict[str, Flags]:
+    now = now or utcnow()
+    ids = [r.id for r in rows]
+    stuck: dict[str, str] = {}
+    for uid, mid, sid in session.execute(
+        select(SectionProgress.user_id, SectionProgress.module_id, SectionProgress.section_id)
+        .where(SectionProgress.user_id.in_(ids), SectionProgress.completed_at.is_(None),
+               SectionProgress.first_opened_at <= now - timedelta(days=STUCK_DAYS))
+    ):
+        stuck.setdefault(uid, f"{mid}/{sid}")
+    marks = {m.id: m.pass_mark for m in course.modules}
+    fails = defaultdict(int)
+    for _, uid, mid, kind, score, max_score, _ in _tests(session, ids):
+        if kind == "post" and max_score and mid in marks and 100.0 * score / max_score + 1e-9 < marks[mid]:
+            fails[(uid, mid)] += 1
+    twice = {uid for (uid, _), n in fails.items() if n >= 2}
+    return {r.id: Flags(r.last_activity is None or r.last_activity <= now - timedelta(days=INACTIVE_DAYS),
+                        stuck.get(r.id), r.id in twice) for r in rows}
+
+
+@dataclass(frozen=True)
+class CascadeNode:
+    cohort_id: str
+    name: str
+    parent_id: str | None
+    kind: str
+    trainer_name: str | None
+    learners: int
+    completed_all: int
+    """Learners who passed every module."""
+    mean_gain: float | None
+    """Mean paired gain (post − pre, percentage points) over all modules and learners."""
+
+
+def cascade(session: Session, cohorts: Sequence[Cohort], course: Course) -> list[CascadeNode]:
+    nodes = []
+    for cohort in cohorts:
+        rows = learners(session, [cohort.id])
+        ids = [r.id for r in rows]
+        by_module = scores(session, ids, course)
+        gains = [s.post - s.pre for module in by_module.values() for s in module
+                 if s.pre is not None and s.post is not None]
+        passed = defaultdict(int)
+        for p in progress(session, ids, course):
+            passed[p.learner_id] += p.passed_post_test
+        trainer = session.get(User, cohort.trainer_id) if cohort.trainer_id else None
+        nodes.append(CascadeNode(cohort.id, cohort.name, cohort.parent_id, cohort.kind,
+                                 trainer.full_name_km if trainer else None, len(ids),
+                                 sum(1 for uid in ids if passed[uid] == len(course.modules)),
+                                 sum(gains) / len(gains) if gains else None))
+    return nodes
