@@ -395,3 +395,33 @@ def funnel(rows: Iterable[ModuleProgress]) -> tuple[Funnel, ...]:
                sum(1 for r in members if r.read_all_sections), sum(1 for r in members if r.passed_post_test))
         for module_id, members in sorted(_checked_progress(rows).items())
     )
+
+
+def overall_scores(by_module: dict[str, Sequence[LearnerScore]]) -> list[LearnerScore]:
+    """One row per learner over the whole course: the mean of their pre-test scores and the mean of their
+    post-test scores over the modules where they have both (paired), so a learner who took one module
+    is compared on that module only. Learners with no paired module keep whatever single side they have
+    (the mean of their pre-tests, or of their post-tests), so counts of takers stay right."""
+    pres: dict[str, list[float]] = defaultdict(list)
+    posts: dict[str, list[float]] = defaultdict(list)
+    paired: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for rows in by_module.values():
+        for s in rows:
+            if s.pre is not None and s.post is not None:
+                paired[s.learner_id].append((s.pre, s.post))
+            elif s.pre is not None:
+                pres[s.learner_id].append(s.pre)
+            elif s.post is not None:
+                posts[s.learner_id].append(s.post)
+    result = []
+    for learner in sorted(set(pres) | set(posts) | set(paired)):
+        if paired[learner]:
+            pairs = paired[learner]
+            result.append(LearnerScore(learner, "all", sum(p for p, _ in pairs) / len(pairs),
+                                       sum(q for _, q in pairs) / len(pairs)))
+        else:
+            pre = pres.get(learner)
+            post = posts.get(learner)
+            result.append(LearnerScore(learner, "all", sum(pre) / len(pre) if pre else None,
+                                       sum(post) / len(post) if post else None))
+    return result

@@ -292,8 +292,8 @@ def _username_candidates(latin: str) -> Iterator[str]:
 def parse_roster(data: bytes, filename: str) -> ParsedRoster:
     """Read a roster file; every problem in it, file-wide or per cell, is in `problems`."""
     if len(data) > MAX_BYTES:
-        return _refused(filename, "file_too_large",
-                        f"{filename} is {len(data) / 2**20:.1f} MB; a roster may be at most {MAX_BYTES // 2**20} MB")
+        return _refused(filename, "file_too_large", f"{filename} is {len(data):,} bytes; a roster may be at most "
+                                                    f"{MAX_BYTES // 2**20} MB ({MAX_BYTES:,} bytes)")
     problems: list[RosterProblem] = []
     rows: dict[int, dict] = {}
     try:

@@ -523,3 +523,18 @@ def test_lsat_discrimination_equals_an_independent_numpy_computation(lsat):
     for j, item in enumerate(result.items):
         expected = (upper * x[:, j]).sum() / size - (lower * x[:, j]).sum() / size
         assert item.discrimination == pytest.approx(expected, abs=1e-9)
+
+
+def test_overall_scores_pair_modules_per_learner():
+    from engine.analytics import LearnerScore, overall_scores
+
+    by_module = {
+        "m1": [LearnerScore("a", "m1", 40.0, 80.0), LearnerScore("b", "m1", 50.0, None)],
+        "m2": [LearnerScore("a", "m2", 60.0, 100.0), LearnerScore("c", "m2", None, 70.0)],
+    }
+    assert overall_scores(by_module) == [
+        LearnerScore("a", "all", 50.0, 90.0),   # paired on both modules: means of each side
+        LearnerScore("b", "all", 50.0, None),   # pre only
+        LearnerScore("c", "all", None, 70.0),   # post only
+    ]
+    assert overall_scores({}) == []

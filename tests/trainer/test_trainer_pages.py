@@ -30,8 +30,8 @@ def user(factory, username):
 
 
 @pytest.mark.parametrize("username,expected", [
-    ("demo.trainer", {"Siem Reap 2026", "Ratanakiri 2026"}),
-    ("demo.facilitator", {"Kampot 2026", "Kampong Cham 2026"}),
+    ("demo.trainer", {"Siem Reap 2026", "Ratanakiri 2026", "All my cohorts"}),
+    ("demo.facilitator", {"Kampot 2026", "Kampong Cham 2026", "All my cohorts"}),
 ])
 def test_cohort_page_offers_only_the_trainers_cohorts(app, username, expected):
     at = app(username, "en")
@@ -45,7 +45,7 @@ def test_administrator_sees_every_cohort_and_the_cascade(app):
     at = app("demo.admin", "en")
     at.run()
     at.switch_page("screens/cohort.py").run()
-    assert len(at.selectbox(key="cohort_id").options) == 5
+    assert len(at.selectbox(key="cohort_id").options) == 5 + 1  # and "All my cohorts"
     at.switch_page("screens/cascade.py").run()
     assert not at.exception
     spec = at.get("plotly_chart")[0].proto.spec
@@ -107,3 +107,16 @@ def test_export_round_trip_equals_the_page(app, factory):
     assert [tuple(r) for r in back[0].rows] == [tuple(r) for r in shown.itertuples(index=False)]
     assert any("\u1780" <= ch <= "\u17ff" for ch in back[0].rows[0][0])  # a Khmer name, intact
     assert len(at.get("download_button")) == 5
+
+
+def test_all_my_cohorts_split_by_cohort(app):
+    at = app("demo.trainer", "en")
+    at.run()
+    at.switch_page("screens/cohort.py").run()
+    at.selectbox(key="cohort_id").set_value("__all__").run()
+    at.radio(key="split_by").set_value("cohort_id").run()
+    assert not at.exception
+    groups = list(at.dataframe[2].value[t("en", "cohort.group")])
+    assert set(groups) == {"Siem Reap 2026", "Ratanakiri 2026", t("en", "cohort.total")}
+    overall = at.dataframe[1].value
+    assert overall.iloc[-1][t("en", "cohort.group")] == t("en", "cohort.overall")

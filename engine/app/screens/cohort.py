@@ -2,7 +2,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine import trainer
-from engine.analytics import completion_by_week, disaggregate, funnel, prepost_summary
+from engine.analytics import completion_by_week, disaggregate, funnel, overall_scores, prepost_summary
 from engine.analytics_items import item_analysis, item_facility_pre_post
 from engine.app import state
 from engine.app.i18n import number
@@ -19,13 +19,17 @@ with ctx.db() as session:
 if not cohorts:
     st.info(ctx.t("cohorts.none"))
     st.stop()
+ALL = "__all__"
 names = {c.id: c.name for c in cohorts}
+if len(cohorts) > 1:
+    names[ALL] = ctx.t("cohort.all_mine")
 if st.session_state.get("cohort_id") not in names:
     st.session_state["cohort_id"] = cohorts[0].id
 cohort_id = st.selectbox(ctx.t("cohorts.name"), list(names), format_func=names.get, key="cohort_id")
+chosen_ids = [c.id for c in cohorts] if cohort_id == ALL else [cohort_id]
 with ctx.db() as session:
-    trainer.check_cohorts(session, user=user, cohort_ids=[cohort_id])
-    rows = trainer.learners(session, [cohort_id])
+    trainer.check_cohorts(session, user=user, cohort_ids=chosen_ids)
+    rows = trainer.learners(session, chosen_ids)
     ids = [r.id for r in rows]
     scores = trainer.scores(session, ids, course)
     progress = trainer.progress(session, ids, course)
@@ -102,15 +106,23 @@ with tabs[2]:
     st.plotly_chart(chart, use_container_width=True, config={"displayModeBar": False})
 
 with tabs[3]:
+    overall = overall_scores(scores)
     st.dataframe([summary_row(ctx, titles[m.id], prepost_summary(scores[m.id], m.pass_mark))
-                  for m in course.modules], hide_index=True, use_container_width=True)
-    key = st.radio(ctx.t("cohort.split_by"), ["sex", "province_code", "org_type", "position"], horizontal=True,
-                   key="split_by", format_func=lambda k: ctx.t(f"cohort.split_{k}"))
-    module_id = st.selectbox(ctx.t("results.module"), list(titles), format_func=titles.get, key="split_module")
-    module = course.module(module_id)
+                  for m in course.modules] + [summary_row(ctx, ctx.t("cohort.overall"),
+                                                          prepost_summary(overall, course.pass_mark))],
+                 hide_index=True, use_container_width=True)
+    st.caption(ctx.t("cohort.overall_note"))
+    keys = ["sex", "province_code", "org_type", "position"] + (["cohort_id"] if cohort_id == ALL else [])
+    key = st.radio(ctx.t("cohort.split_by"), keys, horizontal=True, key="split_by",
+                   format_func=lambda k: ctx.t(f"cohort.split_{k}"))
+    module_id = st.selectbox(ctx.t("results.module"), [ALL, *titles], key="split_module",
+                             format_func=lambda m: ctx.t("cohort.overall") if m == ALL else titles[m])
+    split_scores = overall if module_id == ALL else scores[module_id]
+    mark = course.pass_mark if module_id == ALL else course.module(module_id).pass_mark
     shown = {"sex": lambda g: ctx.t(f"sex.{g}"), "province_code": lambda g: province_name(g, ctx.lang),
-             "org_type": lambda g: ctx.t(f"org.{g}"), "position": lambda g: g}[key]
-    groups = disaggregate(scores[module_id], trainer.people(rows), key, module.pass_mark)
+             "org_type": lambda g: ctx.t(f"org.{g}"), "position": lambda g: g,
+             "cohort_id": lambda g: names.get(g, g)}[key]
+    groups = disaggregate(split_scores, trainer.people(rows), key, mark)
     st.dataframe([
         summary_row(ctx, ctx.t("cohort.total") if g.total else ctx.t("common.none") if g.group is None
                     else shown(g.group), g.summary) if not g.suppressed else
@@ -160,7 +172,7 @@ with tabs[5]:
                      for m in course.modules for kind in ("pre", "post")}
     tables = [roster, progress_table(ctx, rows, progress), scores_table(ctx, rows, scores, course),
               responses_table(ctx, rows, responses)]
-    stem = "sala-" + "".join(ch if ch.isalnum() else "-" for ch in names[cohort_id]).strip("-").lower()
+    stem = "sala-" + "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in names[cohort_id]).strip("-").lower()
     st.download_button(ctx.t("cohort.download_xlsx"), to_xlsx(tables), file_name=f"{stem}.xlsx", key="xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     for n, table in enumerate(tables):
