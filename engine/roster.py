@@ -330,7 +330,7 @@ def parse_roster(data: bytes, filename: str) -> ParsedRoster:
             candidates = _username_candidates(fields.get("full_name_latin", ""))
             fields["username"] = next(name for name in candidates if name not in taken)
             taken.add(fields["username"])
-        if number not in bad_rows:
+        if number not in bad_rows and "full_name_km" in fields:  # absent when its column is
             good.append(RosterRow(row=number, username_made=made, **fields))
     return ParsedRoster(rows=good, problems=sorted(problems, key=_order), filename=filename)
 

@@ -94,17 +94,22 @@ class CohortSummary:
     mean_post: float | None
 
 
-def visible_cohorts(session: Session, *, user: User):
-    """The cohorts `user` may see: a trainer their own, a coordinator or administrator all."""
+def visible_cohorts(session: Session, *, user: User, province: str | None = None, kind: str | None = None):
+    """The cohorts `user` may see: a trainer their own, a coordinator or administrator all (filtered)."""
     query = select(Cohort.id)
     if user.role not in STAFF_SEE_ALL:
         query = query.where(Cohort.trainer_id == user.id)
+    if province:
+        query = query.where(Cohort.province_code == province)
+    if kind:
+        query = query.where(Cohort.kind == kind)
     return query
 
 
-def cohort_summaries(session: Session, *, user: User, now: datetime | None = None) -> list[CohortSummary]:
+def cohort_summaries(session: Session, *, user: User, now: datetime | None = None, province: str | None = None,
+                     kind: str | None = None) -> list[CohortSummary]:
     now = now or utcnow()
-    ids = visible_cohorts(session, user=user)
+    ids = visible_cohorts(session, user=user, province=province, kind=kind)
     parent = aliased(Cohort)
     trainer = aliased(User)
     cohorts = session.execute(

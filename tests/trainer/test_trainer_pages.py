@@ -120,3 +120,14 @@ def test_all_my_cohorts_split_by_cohort(app):
     assert set(groups) == {"Siem Reap 2026", "Ratanakiri 2026", t("en", "cohort.total")}
     overall = at.dataframe[1].value
     assert overall.iloc[-1][t("en", "cohort.group")] == t("en", "cohort.overall")
+
+
+def test_administrator_filters_cohorts_by_province_and_kind(app):
+    at = app("demo.admin", "en")
+    at.run()
+    assert len(at.dataframe[0].value) == 5
+    at.selectbox(key="filter_province").set_value("16").run()
+    assert list(at.dataframe[0].value[t("en", "cohorts.name")]) == ["Ratanakiri 2026"]
+    at.selectbox(key="filter_province").set_value(None)
+    at.selectbox(key="filter_kind").set_value("tot").run()
+    assert len(at.dataframe[0].value) == 1 and not at.exception

@@ -3,13 +3,21 @@ import streamlit as st
 from engine import views
 from engine.app import state
 from engine.app.i18n import number
-from engine.places import province_name
+from engine.places import province_codes, province_name
 
 ctx = state.current()
 user = state.require(ctx, "trainer", "facilitator", "coordinator", "admin")
 st.title(ctx.t("cohorts.title"))
+province = kind = None
+if user.role in ("coordinator", "admin"):
+    left, right = st.columns(2)
+    province = left.selectbox(ctx.t("cohorts.province"), province_codes(), index=None, key="filter_province",
+                              format_func=lambda c: province_name(c, ctx.lang), placeholder=ctx.t("cohorts.any"))
+    kind = right.selectbox(ctx.t("cohorts.kind"), ["tot", "provincial", "self_study"], index=None,
+                           key="filter_kind", format_func=lambda k: ctx.t(f"cohorts.kind_{k}"),
+                           placeholder=ctx.t("cohorts.any"))
 with ctx.db() as session:
-    cohorts = views.cohort_summaries(session, user=user)
+    cohorts = views.cohort_summaries(session, user=user, province=province, kind=kind)
 if not cohorts:
     st.info(ctx.t("cohorts.none"))
 else:
