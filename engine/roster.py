@@ -407,8 +407,8 @@ def _existing(session: Session, column, values: list[str]) -> set[str]:
 def _already_there(session: Session, cohort_id: str, rows: list[RosterRow]) -> list[RosterProblem]:
     phones = _existing(session, User.phone, [row.phone for row in rows if row.phone])
     usernames = _existing(session, User.username, [row.username for row in rows if not row.username_made])
-    enrolled = set(session.execute(select(User.full_name_km, User.full_name_latin).join(
-        Enrolment, Enrolment.user_id == User.id).where(Enrolment.cohort_id == cohort_id)).tuples())
+    enrolled = {(km, latin) for km, latin in session.execute(select(User.full_name_km, User.full_name_latin).join(
+        Enrolment, Enrolment.user_id == User.id).where(Enrolment.cohort_id == cohort_id))}
     problems = []
     for row in rows:
         if row.phone in phones:

@@ -22,17 +22,18 @@ PAGES = Path(__file__).resolve().parent / "screens"
 # Which pages each role sees, by menu group. The pages check the role again themselves.
 ROLE_PAGES = {
     "learner": {"section_learn": ["course_map", "study", "results", "certificate"]},
-    "trainer": {"section_teach": ["cohorts", "cohort", "cascade"]},
-    "facilitator": {"section_teach": ["classroom", "cohorts", "cohort"]},
-    "coordinator": {"section_teach": ["cohorts", "cohort", "cascade", "classroom"]},
-    "admin": {"section_teach": ["cohorts", "cohort", "cascade", "classroom"], "section_admin": ["users", "content"]},
+    "trainer": {"section_teach": ["cohorts", "cohort", "cascade", "report"]},
+    "facilitator": {"section_teach": ["classroom", "cohorts", "cohort", "report"]},
+    "coordinator": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom"]},
+    "admin": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom"],
+              "section_admin": ["users", "content"]},
 }
 ICONS = {
     "sign_in": ":material/login:", "register": ":material/person_add:", "verify": ":material/verified:",
     "course_map": ":material/map:", "study": ":material/school:", "results": ":material/insights:",
     "certificate": ":material/workspace_premium:", "cohorts": ":material/groups:", "cohort": ":material/monitoring:",
     "cascade": ":material/account_tree:", "classroom": ":material/co_present:", "users": ":material/manage_accounts:",
-    "content": ":material/menu_book:", "profile": ":material/person:",
+    "content": ":material/menu_book:", "profile": ":material/person:", "report": ":material/print:",
 }
 
 

@@ -10,12 +10,12 @@ pytestmark = pytest.mark.app
 ROLE_PAGES = {
     None: ["sign_in", "register", "verify"],
     "demo.learner": ["course_map", "study", "results", "certificate", "profile", "verify"],
-    "demo.trainer": ["cohorts", "cohort", "cascade", "profile", "verify"],
-    "demo.facilitator": ["classroom", "cohorts", "cohort", "profile", "verify"],
-    "demo.admin": ["cohorts", "cohort", "cascade", "classroom", "users", "content", "profile", "verify"],
+    "demo.trainer": ["cohorts", "cohort", "cascade", "report", "profile", "verify"],
+    "demo.facilitator": ["classroom", "cohorts", "cohort", "report", "profile", "verify"],
+    "demo.admin": ["cohorts", "cohort", "cascade", "report", "classroom", "users", "content", "profile", "verify"],
 }
 ALL_PAGES = {"sign_in", "register", "verify", "course_map", "study", "results", "certificate", "cohorts", "cohort",
-             "cascade", "classroom", "users", "content", "profile"}
+             "cascade", "report", "classroom", "users", "content", "profile"}
 CASES = [(user, page, lang) for user, pages in ROLE_PAGES.items() for page in pages for lang in ("km", "en")]
 
 
@@ -33,6 +33,9 @@ def test_page_renders_for_role(app, user, page, lang):
     assert not at.exception, at.exception
     at.switch_page(f"screens/{page}.py").run()
     assert not at.exception, at.exception
+    if page == "report":  # titled by its cohort
+        assert titles(at) and titles(at)[0].startswith(t(lang, "report.title", cohort=""))
+        return
     expected = STUDY_TITLES[lang] if page == "study" else t(lang, f"{page}.title")
     assert expected in titles(at)
 

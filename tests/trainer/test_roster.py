@@ -6,11 +6,12 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from datetime import timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine import accounts, roster
 from engine.errors import FieldError, InputError
@@ -54,6 +55,14 @@ def to_xlsx(rows):
         book.active.append(row)
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+def zipped(files):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
     return out.getvalue()
 
 
@@ -200,7 +209,7 @@ BAD_FILES = {
         "r.csv", utf8(HEADER), ["r.csv has no learners below its header row"], ["no_rows"]),
     "oversized file": (
         "big.csv", b"full_name_km\n" + "ចាន់ ធីតា\n".encode() * 300_000,
-        ["big.csv is 7,500,013 bytes; a roster may be at most 5 MB (5,242,880 bytes)"], ["file_too_large"]),
+        ["big.csv is 7,800,013 bytes; a roster may be at most 5 MB (5,242,880 bytes)"], ["file_too_large"]),
     "too many rows": (
         "big.csv", utf8(["full_name_km"], *[["ចាន់ ធីតា"]] * 5001),
         ["big.csv has more than 5,000 learners; split it into several files"], ["too_many_rows"]),
@@ -210,9 +219,18 @@ BAD_FILES = {
     "an old Excel .xls": (
         "roster.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
         [f"roster.xls is an old-style Office file (.xls or .doc), not a roster: {SAVE}"], ["not_a_roster"]),
-    "a ZIP that is no workbook": (
-        "roster.xlsx", b"PK\x05\x06" + bytes(18),
+    "a LibreOffice .ods renamed .xlsx": (
+        "roster.xlsx", zipped({"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<x/>"}),
+        [f"roster.xlsx is an OpenDocument spreadsheet (.ods), not a roster: {SAVE}"], ["not_a_roster"]),
+    "a truncated XLSX": (
+        "roster.xlsx", to_xlsx([["full_name_km"]])[:2000],
         [f"roster.xlsx is a damaged ZIP or XLSX file: {SAVE}"], ["not_a_roster"]),
+    "an empty file": (
+        "r.csv", b"", ["row 1, column full_name_km: the required column is missing: name it full_name_km or ឈ្មោះ"],
+        ["missing_column"]),
+    "binary data": (
+        "r.csv", bytes(range(256)) * 4, [f"r.csv is not UTF-8 or UTF-16 text (byte 129 cannot be read): {SAVE}, or as Unicode text"],
+        ["encoding"]),
     "a legacy-encoded CSV": (
         "old.csv", "full_name_km\nCafé\n".encode("cp1252"),
         [f"old.csv is not UTF-8 or UTF-16 text (byte 17 cannot be read): {SAVE}, or as Unicode text"], ["encoding"]),
@@ -344,11 +362,12 @@ def test_a_failure_midway_leaves_nothing_behind(store, cohort):
     assert counts(store) == (0, 0)
 
 
-def test_a_failure_while_enrolling_leaves_no_accounts(store, cohort, monkeypatch):
-    def broken_enrolment(**kwargs):
-        raise RuntimeError("the database went away")
-    monkeypatch.setattr(roster, "Enrolment", broken_enrolment)
-    with pytest.raises(RuntimeError), transaction(store.sessions) as s:
+def test_a_failure_while_enrolling_leaves_no_accounts(store, cohort):
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def disk_full(connection, cursor, statement, *args):
+        if statement.startswith("INSERT INTO enrolments"):  # the accounts are already written by now
+            raise RuntimeError("the disk is full")
+    with pytest.raises(RuntimeError, match="disk is full"), transaction(store.sessions) as s:
         import_roster(s, cohort_id=cohort, parsed=good_roster())
     assert counts(store) == (0, 0)
 
