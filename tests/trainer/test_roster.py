@@ -409,13 +409,17 @@ def test_a_fresh_enrol_code_works_until_it_expires(store, cohort, monkeypatch):
             accounts.cohort_for_code(s, code)
 
 
-def test_an_enrol_code_collision_is_retried(store, cohort, monkeypatch):
+def test_an_enrol_code_collision_is_retried_and_the_callers_work_survives(store, cohort, monkeypatch):
     with transaction(store.sessions) as s:
         s.add(Cohort(name="Kampot 2026", kind="provincial", enrol_code="SR-AAAA"))
     offered = iter(["SR-AAAA", "SR-BBBB"])
     monkeypatch.setattr(roster, "new_enrol_code", lambda source: next(offered))
     with transaction(store.sessions) as s:
+        s.add(Cohort(name="Kep 2026", kind="provincial"))
         assert set_enrol_code(s, cohort_id=cohort, days=1)[0] == "SR-BBBB"
+    with store.sessions() as s:
+        assert dict(s.execute(select(Cohort.name, Cohort.enrol_code)).all()) == {
+            "Siem Reap 2026": "SR-BBBB", "Kampot 2026": "SR-AAAA", "Kep 2026": None}
 
 
 @pytest.mark.parametrize("days", [0, -1, 3651])
