@@ -131,3 +131,45 @@ def test_administrator_filters_cohorts_by_province_and_kind(app):
     at.selectbox(key="filter_province").set_value(None)
     at.selectbox(key="filter_kind").set_value("tot").run()
     assert len(at.dataframe[0].value) == 1 and not at.exception
+
+
+def test_every_roster_problem_code_is_translated():
+    import re
+    from pathlib import Path
+
+    from engine.app.i18n import catalog
+
+    source = (Path(__file__).resolve().parents[2] / "engine" / "roster.py").read_text()
+    codes = set(re.findall(r'_Bad\("([a-z_]+)"', source))
+    codes |= set(re.findall(r'_refused\([^,]+,\s*"([a-z_]+)"', source))
+    codes |= set(re.findall(r'RosterProblem\([^,]+,[^,]+,\s*"([a-z_]+)"', source))
+    made_up = {"bad_sex", "unknown_province", "bad_org_type", "duplicate_phone", "duplicate_username"}
+    assert all(code in source for code in made_up)  # codes built at run time
+    codes |= made_up
+    assert {"formula", "phone_taken", "unknown_column", "not_a_roster"} <= codes
+    missing = sorted(c for c in codes if f"roster.err_{c}" not in catalog("km"))
+    assert missing == []
+
+
+def test_trainer_adds_one_learner_and_a_repeat_is_refused(app, factory):
+    at = app("demo.trainer", "en")
+    at.run()
+    at.switch_page("screens/cohort.py").run()
+    at.text_input(key="add_name_km").input("ស៊ាង ពិសី")
+    at.text_input(key="add_name_latin").input("Seang Pisey")
+    at.selectbox(key="add_sex").set_value("female")
+    at.text_input(key="add_phone").input("012 777 888")
+    at.button(key="FormSubmitter:add_learner-" + t("en", "roster.add_submit")).click().run()
+    assert not at.exception and at.success, [e.value for e in at.error]
+    created = next(d.value for d in at.dataframe if t("en", "roster.temporary_password") in d.value.columns)
+    assert list(created[t("en", "users.name")]) == ["ស៊ាង ពិសី"]
+    from engine import accounts
+    from engine.store.db import transaction
+
+    username = created[t("en", "users.username")][0]
+    password = created[t("en", "roster.temporary_password")][0]
+    with transaction(factory) as s:
+        assert accounts.authenticate(s, login="012777888", password=password).username == username
+    # The same person again is refused, by row, and nothing is written.
+    at.button(key="FormSubmitter:add_learner-" + t("en", "roster.add_submit")).click().run()
+    assert at.error and t("en", "roster.err_phone_taken") in " ".join(m.value for m in at.markdown)

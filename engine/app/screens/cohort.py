@@ -6,6 +6,7 @@ from engine.analytics import completion_by_week, disaggregate, funnel, overall_s
 from engine.analytics_items import item_analysis, item_facility_pre_post
 from engine.app import state
 from engine.app.i18n import number
+from engine.app.rosterview import roster_controls
 from engine.app.trainerview import pct, progress_table, responses_table, roster_table, scores_table, summary_row
 from engine.exports import to_csv, to_xlsx
 from engine.places import province_name
@@ -43,6 +44,8 @@ with tabs[0]:
     roster = roster_table(ctx, rows)
     st.dataframe([dict(zip(roster.columns, row, strict=True)) for row in roster.rows], hide_index=True,
                  use_container_width=True)
+    if cohort_id != ALL and user.role in ("trainer", "coordinator", "admin"):
+        roster_controls(ctx, cohort_id)
 
 with tabs[1]:
     state_of = {}
