@@ -62,7 +62,8 @@ with tabs[1]:
         hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>", zmin=0, zmax=3, showscale=False,
         colorscale=[[0, "#eeeeee"], [0.33, "#f3d9a4"], [0.66, "#9cc3e6"], [1, "#2e7d4f"]], xgap=2, ygap=2))
     grid.update_layout(height=max(260, 22 * len(rows) + 80), margin=dict(l=10, r=10, t=10, b=10),
-                       yaxis=dict(autorange="reversed"), font=dict(family="KhmerSans, sans-serif"))
+                       yaxis=dict(autorange="reversed"), xaxis=dict(side="top", title=ctx.t("results.module")),
+                       font=dict(family="KhmerSans, sans-serif"))
     st.plotly_chart(grid, use_container_width=True, config={"displayModeBar": False})
     st.caption(" · ".join(f"{labels[k]}" for k in range(4)))
     flagged = [(r, flags[r.id]) for r in rows if flags[r.id].inactive or flags[r.id].stuck_section
