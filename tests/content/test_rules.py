@@ -46,11 +46,11 @@ CASES = [
      f"{EN}/notes/dialogue.md:1:1: [error] file is 3.0 MB; the limit is 2 MB (encoding)"),
     # yaml-syntax
     ("colon in plain scalar", replace(f"{EN}/items.yaml", "stem: What can visitors", "stem: Note: what can"),
-     f"{EN}/items.yaml:2:13: [error] YAML syntax: mapping values are not allowed here (yaml-syntax)"),
+     f"{EN}/items.yaml:2:13: [error] YAML syntax: mapping values are not allowed in this context (yaml-syntax)"),
     ("duplicate key", replace(M, "    minutes: 20\n", "    minutes: 20\n    minutes: 25\n"),
      f"{M}:6:5: [error] duplicate key 'minutes' (first on line 5) (yaml-syntax)"),
     ("front matter syntax", replace(f"{KM}/sections/why-engage.md", "id: why-engage", "id: [why-engage"),
-     f"{KM}/sections/why-engage.md:3:6: [error] YAML syntax: expected ',' or ']', but got ':' "
+     f"{KM}/sections/why-engage.md:3:6: [error] YAML syntax: did not find expected ',' or ']' "
      "(while parsing a flow sequence) (yaml-syntax)"),
     # front-matter
     ("no front matter", replace(f"{EN}/exercise.md", "---\nid: dialogue\n", "id: dialogue\n"),
