@@ -40,6 +40,47 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_export_session(args) -> int:
+    from engine.bundle import export_session, find_session
+    from engine.store.db import make_engine, migrate, session_factory
+
+    engine = make_engine(load_settings())
+    migrate(engine)
+    with session_factory(engine)() as session:
+        found = find_session(session, args.session)
+        data = export_session(session, session_id=found.id)
+    out = Path(args.output)
+    partial = out.with_name(out.name + ".partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(out)  # never leave half a bundle under the name the facilitator will carry
+    except OSError as exc:
+        raise SalaError(f"{out}: cannot write the bundle: {exc.strerror}") from exc
+    print(f"wrote {out}: classroom session {found.id} (join code {found.join_code}), {len(data):,} bytes")
+    if found.state == "open":
+        print("note: the session is still open; if it goes on after this export, a later export of it will "
+              "conflict with this one on the server: close the session, then export it")
+    return 0
+
+
+def cmd_import_bundle(args) -> int:
+    from engine.bundle import import_bundle, report_lines
+    from engine.store.db import make_engine, migrate, session_factory, transaction
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SalaError(f"{path}: cannot read the bundle: {exc.strerror}") from exc
+    engine = make_engine(load_settings())
+    migrate(engine)
+    with transaction(session_factory(engine)) as session:
+        report = import_bundle(session, data, name=str(path))
+    for line in report_lines(report):
+        print(line)
+    return 0 if report.written else 1
+
+
 def cmd_serve(args) -> int:
     app = Path(__file__).resolve().parent / "app" / "main.py"
     address = "0.0.0.0" if args.lan else "127.0.0.1"
@@ -69,6 +110,13 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="load the demo population (idempotent)")
     d.add_argument("--seed", type=int, default=2026)
     d.set_defaults(func=cmd_demo)
+    e = sub.add_parser("export-session", help="write a classroom session's bundle, to carry to the national server")
+    e.add_argument("session", metavar="SESSION_ID_OR_JOIN_CODE")
+    e.add_argument("-o", "--output", required=True, metavar="FILE", help="the bundle to write (.zip)")
+    e.set_defaults(func=cmd_export_session)
+    i = sub.add_parser("import-bundle", help="merge a classroom session's bundle into this database")
+    i.add_argument("file", metavar="FILE")
+    i.set_defaults(func=cmd_import_bundle)
     s = sub.add_parser("serve", help="run the web app")
     s.add_argument("--port", type=int, default=8501)
     s.add_argument("--lan", action="store_true", help="listen on the local network (classroom mode)")

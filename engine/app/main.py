@@ -21,11 +21,11 @@ PAGES = Path(__file__).resolve().parent / "screens"
 
 # Which pages each role sees, by menu group. The pages check the role again themselves.
 ROLE_PAGES = {
-    "learner": {"section_learn": ["course_map", "study", "results", "certificate"]},
-    "trainer": {"section_teach": ["cohorts", "cohort", "cascade", "report"]},
-    "facilitator": {"section_teach": ["classroom", "cohorts", "cohort", "report"]},
-    "coordinator": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom"]},
-    "admin": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom"],
+    "learner": {"section_learn": ["course_map", "study", "results", "certificate", "join"]},
+    "trainer": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom", "session"]},
+    "facilitator": {"section_teach": ["classroom", "session", "cohorts", "cohort", "report"]},
+    "coordinator": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom", "session"]},
+    "admin": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom", "session"],
               "section_admin": ["users", "content"]},
 }
 ICONS = {
@@ -34,6 +34,7 @@ ICONS = {
     "certificate": ":material/workspace_premium:", "cohorts": ":material/groups:", "cohort": ":material/monitoring:",
     "cascade": ":material/account_tree:", "classroom": ":material/co_present:", "users": ":material/manage_accounts:",
     "content": ":material/menu_book:", "profile": ":material/person:", "report": ":material/print:",
+    "join": ":material/qr_code_scanner:", "session": ":material/cast_for_education:",
 }
 
 
@@ -95,8 +96,14 @@ def main() -> None:
     language_switch(ctx)
     if ctx.user is not None:
         st.sidebar.caption(ctx.t("app.signed_in_as", name=ctx.user.full_name_km or ctx.user.username))
+    code = st.query_params.get("code")
+    if code:  # the room's QR code: /join?code=XXXXX, kept through signing in
+        st.session_state["join_code"] = code
+        del st.query_params["code"]
     menu, home = navigation(ctx)
     if st.session_state.pop("signed_in_now", False) or st.session_state.pop("signed_out_now", False):
+        if ctx.user is not None and ctx.user.role == "learner" and st.session_state.get("join_code"):
+            st.switch_page("screens/join.py")
         st.switch_page(home)  # the page the user was on belongs to the other menu
     state.browser_memory()
     menu.run()

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -37,6 +38,9 @@ from engine.store.base import (
     one_of,
     utcnow,
 )
+
+PAPER_KINDS = ("pre", "post")
+"""The tests a facilitator may run on paper and type in afterwards."""
 
 _ENUMS = {
     "kind": ATTEMPT_KINDS,
@@ -92,6 +96,9 @@ class ClassroomSession(Base):
     state: Mapped[str] = mapped_column(String(8), default="open")
     current_section: Mapped[str | None] = mapped_column(String(CONTENT_ID_LENGTH))
     open_test: Mapped[str | None] = mapped_column(String(8))
+    # The item of the module asked as a poll (a knowledge check): kept after the poll closes, so its
+    # answers can still be shown, until another test or poll opens.
+    poll_item: Mapped[str | None] = mapped_column(String(CONTENT_ID_LENGTH))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 
@@ -179,3 +186,33 @@ class Attendance(Base):
     checked_in_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     _check_enum = _enum_validator("method")
+
+
+class PaperEntry(Base):
+    """One cell of a paper test as typed from a participant's sheet, before it becomes an attempt.
+
+    Double entry: a second person types the same sheets again (entry_no 2), and the two must agree
+    before the test is committed. `answer` is JSON as engine.quiz.encode_answer writes it ("null":
+    left blank on the sheet)."""
+
+    __tablename__ = "paper_entries"
+    # The unique index leads with session_id: it serves "the entries of this session's test".
+    __table_args__ = (
+        one_of("kind", PAPER_KINDS),
+        CheckConstraint("entry_no IN (1, 2)", name="entry_no"),
+        UniqueConstraint("session_id", "user_id", "kind", "entry_no", "item_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("classroom_sessions.id"))
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    entry_no: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH))
+    answer: Mapped[str] = mapped_column(Text)
+    entered_by_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("users.id"))
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @validates("kind")
+    def _check_kind(self, key: str, value: str) -> str | None:
+        return check_one_of(key, value, PAPER_KINDS)

@@ -1,10 +1,12 @@
 """Every table of the store, importable from one place: `from engine.store.models import User`."""
 
 from engine.store.activity import (
+    PAPER_KINDS,
     Attempt,
     Attendance,
     ClassroomSession,
     ExerciseAnswer,
+    PaperEntry,
     Response,
     SectionProgress,
 )
@@ -32,6 +34,7 @@ __all__ = [
     "LANGUAGES",
     "OPEN_TESTS",
     "ORG_TYPES",
+    "PAPER_KINDS",
     "ROLES",
     "SESSION_STATES",
     "SEXES",
@@ -44,6 +47,7 @@ __all__ = [
     "Cohort",
     "Enrolment",
     "ExerciseAnswer",
+    "PaperEntry",
     "Response",
     "SectionProgress",
     "User",

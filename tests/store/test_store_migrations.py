@@ -23,6 +23,7 @@ TABLES = {
     "classroom_sessions",
     "cohorts",
     "enrolments",
+    "paper_entries",
     "exercise_answers",
     "responses",
     "section_progress",
@@ -55,9 +56,9 @@ def test_migrate_from_empty_reaches_head(engine):
     assert current_revision(engine) is None
     assert tables(engine) == set()
 
-    assert migrate(engine) == head_revision() == "0001"
+    assert migrate(engine) == head_revision() == "0002"
 
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
     assert tables(engine) == TABLES
 
 
@@ -101,7 +102,7 @@ def test_a_schema_from_a_newer_sala_is_refused_untouched(engine):
 
     assert str(raised.value) == (
         "the database is at schema revision '0042_future', which this Sala does not know "
-        "(its newest is '0001'): a newer Sala migrated it; upgrade Sala to use it"
+        "(its newest is '0002'): a newer Sala migrated it; upgrade Sala to use it"
     )
     assert current_revision(engine) == "0042_future"
     assert tables(engine) == TABLES

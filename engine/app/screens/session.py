@@ -1,0 +1,194 @@
+import time
+
+import plotly.graph_objects as go
+import segno
+import streamlit as st
+
+from engine import classroom, classroom_paper
+from engine.app import state
+from engine.app.i18n import day, number
+from engine.app.quizview import option_label
+from engine.app.trainerview import summary_row
+from engine.errors import InputError, NotAllowed
+from engine.net import lan_addresses
+from engine.store.models import User
+
+ctx = state.current()
+user = state.require(ctx, "facilitator", "trainer", "coordinator", "admin")
+session_id = st.session_state.get("live_session")
+with ctx.db() as db:
+    me = db.get(User, user.id)
+    mine = classroom.sessions_of(db, by=me)
+    for s in mine:
+        db.expunge(s)
+if not mine:
+    st.info(ctx.t("classroom.none"))
+    st.stop()
+labels = {s.id: f"{day(ctx.lang, s.held_on)} · {s.venue} · {s.join_code}" for s in mine}
+if session_id not in labels:
+    session_id = mine[0].id
+session_id = st.selectbox(ctx.t("session.pick"), list(labels), index=list(labels).index(session_id),
+                          format_func=labels.get, key="live_session")
+live_row = next(s for s in mine if s.id == session_id)
+module = ctx.course.module(live_row.module_id)
+st.title(module.title)
+
+
+def act(action) -> None:
+    try:
+        with ctx.write() as db:
+            action(db, db.get(User, user.id))
+    except (InputError, NotAllowed) as exc:
+        st.error(ctx.t("study.refused"))
+        st.caption(str(exc))
+        return
+    st.rerun()
+
+
+tabs = st.tabs([ctx.t(f"session.tab_{k}") for k in ("join", "attendance", "present", "test", "paper")])
+with tabs[0]:
+    port = st.get_option("server.port") or 8501
+    address = f"http://{lan_addresses()[0]}:{port}/join?code={live_row.join_code}"
+    left, right = st.columns([1, 1])
+    left.markdown(f"# {live_row.join_code}")
+    left.caption(ctx.t("session.join_how", address=address))
+    right.html(segno.make(address, error="m").svg_inline(scale=6, dark="#222"))
+    if live_row.state == "open" and st.button(ctx.t("session.close"), key="close_session"):
+        act(lambda db, by: classroom.close_session(db, by=by, session_id=session_id))
+
+with tabs[1]:
+    with ctx.db() as db:
+        people = classroom.attendance(db, session_id)
+    present = sum(p.present for p in people)
+    st.metric(ctx.t("session.present"), f"{number(ctx.lang, present)} / {number(ctx.lang, len(people))}")
+    edited = st.data_editor(
+        [{"id": p.user_id, ctx.t("users.name"): p.name_km, ctx.t("profile.name_latin"): p.name_latin,
+          ctx.t("session.here"): p.present} for p in people],
+        column_config={"id": None}, disabled=[ctx.t("users.name"), ctx.t("profile.name_latin")],
+        hide_index=True, use_container_width=True, key="attendance_grid")
+    ticked = [row["id"] for row in edited if row[ctx.t("session.here")]]
+    if st.button(ctx.t("session.save_attendance"), key="save_attendance"):
+        act(lambda db, by: classroom.tick_many(db, by=by, session_id=session_id, user_ids=ticked))
+
+with tabs[2]:
+    order = [sec.id for sec in module.sections] + [module.exercise.id]
+    labels_present = {sec.id: f"{number(ctx.lang, n)}. {sec.title}" for n, sec in enumerate(module.sections, 1)}
+    labels_present[module.exercise.id] = module.exercise.title
+    current = live_row.current_section if live_row.current_section in order else order[0]
+    at = order.index(current)
+    back, label, forward = st.columns([1, 4, 1])
+    if back.button("◀", key="present_back", disabled=at == 0, use_container_width=True):
+        act(lambda db, by: classroom.set_section(db, by=by, course=ctx.course, session_id=session_id,
+                                                 section_id=order[at - 1]))
+    label.markdown(f"**{labels_present[current]}** · {number(ctx.lang, at + 1)}/{number(ctx.lang, len(order))}")
+    if forward.button("▶", key="present_next", disabled=at == len(order) - 1, use_container_width=True):
+        act(lambda db, by: classroom.set_section(db, by=by, course=ctx.course, session_id=session_id,
+                                                 section_id=order[at + 1]))
+    if live_row.current_section != current:
+        act(lambda db, by: classroom.set_section(db, by=by, course=ctx.course, session_id=session_id,
+                                                 section_id=current))
+    big, notes = st.columns([3, 1])
+    # Large type for the projector; the notes column is this screen's only, never a participant's.
+    big.html("<style>.st-key-present_body p, .st-key-present_body li {font-size: 1.35rem; line-height: 2;}</style>")
+    if current == module.exercise.id:
+        big.markdown(f"## {module.exercise.title}")
+        with big.container(key="present_body"):
+            st.markdown(module.exercise.body)
+        if big.button(ctx.t("session.start_timer", minutes=number(ctx.lang, module.exercise.minutes)),
+                      key="start_timer"):
+            st.session_state["timer_started"] = time.monotonic()
+
+        @st.fragment(run_every=1)
+        def timer() -> None:
+            started = st.session_state.get("timer_started")
+            if started is None:
+                return
+            left = max(0, int(module.exercise.minutes * 60 - (time.monotonic() - started)))
+            st.metric(ctx.t("session.time_left"), f"{number(ctx.lang, left // 60)}:{left % 60:02d}")
+
+        with big:
+            timer()
+        note_text = module.exercise.notes
+    else:
+        section = module.section(current)
+        big.markdown(f"## {section.title}")
+        with big.container(key="present_body"):
+            st.markdown(section.body)
+        note_text = section.notes
+    with notes:
+        st.caption(ctx.t("session.notes_private"))
+        st.markdown(note_text)
+
+with tabs[3]:
+    kinds = {"pre": ctx.t("study.pre_title"), "post": ctx.t("study.post_title")}
+    if live_row.open_test is None:
+        kind = st.radio(ctx.t("session.which_test"), list(kinds), format_func=kinds.get, horizontal=True,
+                        key="test_kind")
+        if st.button(ctx.t("session.open_test"), type="primary", key="open_test"):
+            act(lambda db, by: classroom.open_test(db, by=by, course=ctx.course, session_id=session_id, kind=kind))
+    else:
+        if st.button(ctx.t("session.close_test"), key="close_test"):
+            act(lambda db, by: classroom.close_test(db, by=by, session_id=session_id))
+
+        @st.fragment(run_every=2)
+        def live_counts() -> None:
+            with ctx.db() as db:
+                counts = classroom.live_counts(db, session_id=session_id, kind=live_row.open_test, module=module)
+            st.metric(ctx.t("session.answered"), f"{number(ctx.lang, counts.answered)} / "
+                      f"{number(ctx.lang, counts.present)}")
+            items = module.pre_test if live_row.open_test == "pre" else module.post_test
+            for n, item in enumerate(items, 1):
+                per = counts.per_item.get(item.id, {})
+                figure = go.Figure(go.Bar(x=[per.get(o.id, 0) for o in item.options],
+                                          y=[option_label(ctx, item, o.id)[:40] for o in item.options],
+                                          orientation="h", marker_color="#8a1c2b"))
+                figure.update_layout(height=40 + 28 * len(item.options), margin=dict(l=10, r=10, t=24, b=10),
+                                     title=dict(text=f"{number(ctx.lang, n)}.", font=dict(size=13)),
+                                     font=dict(family="KhmerSans, sans-serif"), yaxis=dict(autorange="reversed"))
+                st.plotly_chart(figure, use_container_width=True, config={"displayModeBar": False},
+                                key=f"count:{item.id}")
+
+        live_counts()
+    with ctx.db() as db:
+        results = classroom.room_results(db, session_id=session_id, course=ctx.course)
+    st.subheader(ctx.t("session.results"))
+    st.dataframe([summary_row(ctx, ctx.t("cohort.total"), results.overall)] + [
+        summary_row(ctx, ctx.t(f"sex.{g.group}") if g.group else ctx.t("common.none"), g.summary)
+        if not g.suppressed else {ctx.t("cohort.group"): ctx.t(f"sex.{g.group}") if g.group else
+                                  ctx.t("common.none"), ctx.t("cohort.n"): ctx.t("common.n_small")}
+        for g in results.by_sex if not g.total], hide_index=True, use_container_width=True)
+
+with tabs[4]:
+    st.caption(ctx.t("session.paper_intro"))
+    kind = st.radio(ctx.t("session.which_test"), ["pre", "post"], horizontal=True, key="paper_kind",
+                    format_func=lambda k: ctx.t(f"study.{k}_title"))
+    entry = st.radio(ctx.t("session.entry"), [1, 2], horizontal=True, key="paper_entry",
+                     format_func=lambda n: ctx.t(f"session.entry_{n}"))
+    items = module.pre_test if kind == "pre" else module.post_test
+    with ctx.db() as db:
+        people = [p for p in classroom.attendance(db, session_id) if p.present]
+    grid = st.data_editor(
+        [{"id": p.user_id, ctx.t("users.name"): p.name_km,
+          **{f"{n}": "" for n, _ in enumerate(items, 1)}} for p in people],
+        column_config={"id": None}, disabled=[ctx.t("users.name")], hide_index=True,
+        use_container_width=True, key=f"paper:{kind}:{entry}")
+    if st.button(ctx.t("session.save_paper"), key="save_paper"):
+        def save(db, by):
+            for row in grid:
+                answers = {item.id: row.get(f"{n}") or None for n, item in enumerate(items, 1)}
+                classroom_paper.save_paper_row(db, by=by, session_id=session_id, module=module, kind=kind,
+                                               user_id=row["id"], entry_no=entry, answers=answers)
+        act(save)
+    with ctx.db() as db:
+        problems = classroom_paper.mismatches(db, session_id=session_id, kind=kind)
+    if problems:
+        st.warning(ctx.t("session.mismatches", n=number(ctx.lang, len(problems))))
+        who = {p.user_id: p.name_km for p in people}
+        st.dataframe([{ctx.t("users.name"): who.get(m.user_id, m.user_id), ctx.t("cohort.item"): m.item_id,
+                       ctx.t("session.entry_1"): m.first, ctx.t("session.entry_2"): m.second} for m in problems],
+                     hide_index=True, use_container_width=True)
+    double = st.checkbox(ctx.t("session.require_double"), key="require_double")
+    if st.button(ctx.t("session.commit_paper"), key="commit_paper"):
+        act(lambda db, by: classroom_paper.commit_paper(db, by=by, session_id=session_id, kind=kind,
+                                                        course=ctx.course, module=module,
+                                                        require_double_entry=double))
