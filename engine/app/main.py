@@ -97,13 +97,16 @@ def main() -> None:
     if ctx.user is not None:
         st.sidebar.caption(ctx.t("app.signed_in_as", name=ctx.user.full_name_km or ctx.user.username))
     code = st.query_params.get("code")
-    if code:  # the room's QR code: /join?code=XXXXX, kept through signing in
+    if code:  # the room's QR code opens /?code=XXXXX; the code is kept through signing in
         st.session_state["join_code"] = code
         del st.query_params["code"]
     menu, home = navigation(ctx)
-    if st.session_state.pop("signed_in_now", False) or st.session_state.pop("signed_out_now", False):
-        if ctx.user is not None and ctx.user.role == "learner" and st.session_state.get("join_code"):
-            st.switch_page("screens/join.py")
+    learner = ctx.user is not None and ctx.user.role == "learner"
+    moved = st.session_state.pop("signed_in_now", False) | st.session_state.pop("signed_out_now", False)
+    if learner and st.session_state.get("join_code") and not st.session_state.get("join_redirected"):
+        st.session_state["join_redirected"] = True
+        st.switch_page("screens/join.py")
+    if moved:
         st.switch_page(home)  # the page the user was on belongs to the other menu
     state.browser_memory()
     menu.run()

@@ -11,6 +11,7 @@ st.title(ctx.t("join.title"))
 joined = st.session_state.get("joined_session")
 if joined is None:
     with st.form("join"):
+        st.session_state.pop("join_redirected", None)
         code = st.text_input(ctx.t("join.code"), value=st.session_state.pop("join_code", ""), key="join_code_input",
                              max_chars=8)
         sent = st.form_submit_button(ctx.t("join.submit"), type="primary")

@@ -1,3 +1,4 @@
+import io
 import time
 
 import plotly.graph_objects as go
@@ -48,11 +49,13 @@ def act(action) -> None:
 tabs = st.tabs([ctx.t(f"session.tab_{k}") for k in ("join", "attendance", "present", "test", "paper")])
 with tabs[0]:
     port = st.get_option("server.port") or 8501
-    address = f"http://{lan_addresses()[0]}:{port}/join?code={live_row.join_code}"
+    address = f"http://{lan_addresses()[0]}:{port}/?code={live_row.join_code}"
     left, right = st.columns([1, 1])
     left.markdown(f"# {live_row.join_code}")
     left.caption(ctx.t("session.join_how", address=address))
-    right.html(segno.make(address, error="m").svg_inline(scale=6, dark="#222"))
+    qr = io.BytesIO()
+    segno.make(address, error="m").save(qr, kind="png", scale=8, border=2)
+    right.image(qr.getvalue(), width=260)
     if live_row.state == "open" and st.button(ctx.t("session.close"), key="close_session"):
         act(lambda db, by: classroom.close_session(db, by=by, session_id=session_id))
 
