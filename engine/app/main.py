@@ -24,9 +24,10 @@ ROLE_PAGES = {
     "learner": {"section_learn": ["course_map", "study", "results", "certificate", "join"]},
     "trainer": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom", "session"]},
     "facilitator": {"section_teach": ["classroom", "session", "cohorts", "cohort", "report"]},
-    "coordinator": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom", "session"]},
+    "coordinator": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom", "session"],
+                    "section_admin": ["bundles"]},
     "admin": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom", "session"],
-              "section_admin": ["users", "content"]},
+              "section_admin": ["users", "content", "bundles"]},
 }
 ICONS = {
     "sign_in": ":material/login:", "register": ":material/person_add:", "verify": ":material/verified:",
@@ -35,6 +36,7 @@ ICONS = {
     "cascade": ":material/account_tree:", "classroom": ":material/co_present:", "users": ":material/manage_accounts:",
     "content": ":material/menu_book:", "profile": ":material/person:", "report": ":material/print:",
     "join": ":material/qr_code_scanner:", "session": ":material/cast_for_education:",
+    "bundles": ":material/upload_file:",
 }
 
 

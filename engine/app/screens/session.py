@@ -5,13 +5,16 @@ import plotly.graph_objects as go
 import segno
 import streamlit as st
 
-from engine import classroom, classroom_paper
+from engine import bundle, classroom, classroom_paper
 from engine.app import state
 from engine.app.i18n import day, number
 from engine.app.quizview import option_label
+from engine.app.sheets import answer_sheets
 from engine.app.trainerview import summary_row
 from engine.errors import InputError, NotAllowed
 from engine.net import lan_addresses
+from engine.places import province_codes, province_name
+from engine.store.base import ORG_TYPES, SEXES
 from engine.store.models import User
 
 ctx = state.current()
@@ -58,6 +61,11 @@ with tabs[0]:
     right.image(qr.getvalue(), width=260)
     if live_row.state == "open" and st.button(ctx.t("session.close"), key="close_session"):
         act(lambda db, by: classroom.close_session(db, by=by, session_id=session_id))
+    with ctx.db() as db:
+        packed = bundle.export_session(db, session_id=session_id)
+    st.download_button(ctx.t("session.bundle"), packed, file_name=f"sala-session-{live_row.join_code}.zip",
+                       mime="application/zip", key="bundle")
+    st.caption(ctx.t("session.bundle_hint"))
 
 with tabs[1]:
     with ctx.db() as db:
@@ -72,6 +80,24 @@ with tabs[1]:
     ticked = [row["id"] for row in edited if row[ctx.t("session.here")]]
     if st.button(ctx.t("session.save_attendance"), key="save_attendance"):
         act(lambda db, by: classroom.tick_many(db, by=by, session_id=session_id, user_ids=ticked))
+    with st.expander(ctx.t("session.walk_in")), st.form("walk_in"):
+        walk = {"full_name_km": st.text_input(ctx.t("profile.name_km"), key="walk_name_km"),
+                "full_name_latin": st.text_input(ctx.t("profile.name_latin"), key="walk_name_latin"),
+                "sex": st.selectbox(ctx.t("users.sex"), SEXES, key="walk_sex", format_func=lambda x: ctx.t(f"sex.{x}")),
+                "province_code": st.selectbox(ctx.t("profile.province"), province_codes(), index=None, key="walk_prov",
+                                              format_func=lambda c: province_name(c, ctx.lang)),
+                "org_type": st.selectbox(ctx.t("register.org_type"), ORG_TYPES, key="walk_org",
+                                         format_func=lambda o: ctx.t(f"org.{o}")),
+                "position": st.text_input(ctx.t("profile.position"), key="walk_position")}
+        if st.form_submit_button(ctx.t("session.walk_in")):
+            try:
+                with ctx.write() as db:
+                    added = classroom.add_walk_in(db, by=db.get(User, user.id), session_id=session_id, **walk)
+                    shown = (added.user.full_name_km, added.user.username, added.temporary_password)
+                st.success(ctx.t("session.walk_in_added", name=shown[0], username=shown[1], password=shown[2]))
+            except (InputError, NotAllowed) as exc:
+                st.error(ctx.t("study.refused"))
+                st.caption(str(exc))
 
 with tabs[2]:
     order = [sec.id for sec in module.sections] + [module.exercise.id]
@@ -123,12 +149,17 @@ with tabs[2]:
         st.markdown(note_text)
 
 with tabs[3]:
-    kinds = {"pre": ctx.t("study.pre_title"), "post": ctx.t("study.post_title")}
+    kinds = {"pre": ctx.t("study.pre_title"), "post": ctx.t("study.post_title"), "poll": ctx.t("session.poll")}
     if live_row.open_test is None:
         kind = st.radio(ctx.t("session.which_test"), list(kinds), format_func=kinds.get, horizontal=True,
                         key="test_kind")
+        checks = {i.id: f"{sec.title[:40]} · {i.stem[:60]}" for sec in module.sections for i in sec.checks
+                  if i.type != "short_text"}
+        poll_item = st.selectbox(ctx.t("session.poll_item"), list(checks), format_func=checks.get,
+                                 key="poll_item") if kind == "poll" else None
         if st.button(ctx.t("session.open_test"), type="primary", key="open_test"):
-            act(lambda db, by: classroom.open_test(db, by=by, course=ctx.course, session_id=session_id, kind=kind))
+            act(lambda db, by: classroom.open_test(db, by=by, course=ctx.course, session_id=session_id, kind=kind,
+                                                   poll_item_id=poll_item))
     else:
         if st.button(ctx.t("session.close_test"), key="close_test"):
             act(lambda db, by: classroom.close_test(db, by=by, session_id=session_id))
@@ -136,10 +167,12 @@ with tabs[3]:
         @st.fragment(run_every=2)
         def live_counts() -> None:
             with ctx.db() as db:
-                counts = classroom.live_counts(db, session_id=session_id, kind=live_row.open_test, module=module)
+                counts = classroom.live_counts(db, session_id=session_id, kind=live_row.open_test, module=module,
+                                               poll_item_id=live_row.poll_item)
             st.metric(ctx.t("session.answered"), f"{number(ctx.lang, counts.answered)} / "
                       f"{number(ctx.lang, counts.present)}")
-            items = module.pre_test if live_row.open_test == "pre" else module.post_test
+            items = (module.pre_test if live_row.open_test == "pre" else module.post_test
+                     if live_row.open_test == "post" else (module.items[live_row.poll_item],))
             for n, item in enumerate(items, 1):
                 per = counts.per_item.get(item.id, {})
                 figure = go.Figure(go.Bar(x=[per.get(o.id, 0) for o in item.options],
@@ -190,6 +223,13 @@ with tabs[4]:
         st.dataframe([{ctx.t("users.name"): who.get(m.user_id, m.user_id), ctx.t("cohort.item"): m.item_id,
                        ctx.t("session.entry_1"): m.first, ctx.t("session.entry_2"): m.second} for m in problems],
                      hide_index=True, use_container_width=True)
+    upload = st.file_uploader(ctx.t("session.paper_upload"), type=["csv", "txt", "xlsx"], key="paper_file")
+    if upload is not None and st.button(ctx.t("session.paper_upload_save"), key="paper_upload_save"):
+        parsed = classroom_paper.parse_paper_grid(upload.getvalue(), upload.name, module, kind)
+        act(lambda db, by: classroom_paper.save_paper_grid(db, by=by, session_id=session_id, module=module,
+                                                           kind=kind, entry_no=entry, grid=parsed))
+    with st.expander(ctx.t("session.sheets")):
+        st.html(answer_sheets(ctx, module, kind, people))
     double = st.checkbox(ctx.t("session.require_double"), key="require_double")
     if st.button(ctx.t("session.commit_paper"), key="commit_paper"):
         act(lambda db, by: classroom_paper.commit_paper(db, by=by, session_id=session_id, kind=kind,
