@@ -535,3 +535,15 @@ def room_results(session: Session, *, session_id: str, course: Course) -> RoomRe
     scores = tuple(LearnerScore(user_id, module.id, pre.get(user_id), post.get(user_id)) for user_id in ids)
     return RoomResults(module.id, scores, prepost_summary(scores, module.pass_mark),
                        disaggregate(scores, people, "sex", module.pass_mark))
+
+
+def has_answered(session: Session, *, session_id: str, user_id: str, kind: str, poll_item: str | None = None) -> bool:
+    """Whether this participant's answers to the test (or poll) open in this session are already kept, so a
+    phone that dropped off and rejoined shows "your answers are in" instead of the form again."""
+    query = select(Attempt.id).where(Attempt.classroom_session_id == session_id, Attempt.user_id == user_id)
+    if kind == "poll":
+        query = query.join(Response, Response.attempt_id == Attempt.id).where(Attempt.kind == "check",
+                                                                              Response.item_id == poll_item)
+    else:
+        query = query.where(Attempt.kind == kind)
+    return session.scalar(query.limit(1)) is not None

@@ -99,9 +99,9 @@ def main() -> None:
     if ctx.user is not None:
         st.sidebar.caption(ctx.t("app.signed_in_as", name=ctx.user.full_name_km or ctx.user.username))
     code = st.query_params.get("code")
-    if code:  # the room's QR code opens /?code=XXXXX; the code is kept through signing in
+    if code and st.session_state.get("joined_code") != code.upper():
+        # The room's QR code opens /?code=XXXXX: the code is kept through signing in, and through a reload.
         st.session_state["join_code"] = code
-        del st.query_params["code"]
     menu, home = navigation(ctx)
     learner = ctx.user is not None and ctx.user.role == "learner"
     moved = st.session_state.pop("signed_in_now", False) | st.session_state.pop("signed_out_now", False)

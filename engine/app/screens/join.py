@@ -22,6 +22,8 @@ if joined is None:
                 classroom.join(session, session_id=found.id, user=session.merge(user))
                 st.session_state["joined_session"] = found.id
                 st.session_state["joined_module"] = found.module_id
+                st.session_state["joined_code"] = found.join_code
+                st.query_params["code"] = found.join_code  # a reload brings the phone back to this room
         if found is None:
             st.error(ctx.t("join.unknown"))
         else:
@@ -41,6 +43,9 @@ def follow() -> None:
     if live.open_test in ("pre", "post"):
         items = module.pre_test if live.open_test == "pre" else module.post_test
         scope = f"live:{joined}:{live.open_test}"
+        with ctx.db() as session:
+            if classroom.has_answered(session, session_id=joined, user_id=user.id, kind=live.open_test):
+                st.session_state[f"sent:{scope}"] = True
         if st.session_state.get(f"sent:{scope}"):
             st.success(ctx.t("join.sent"))
             return
@@ -62,6 +67,9 @@ def follow() -> None:
     if live.open_test == "poll" and live.poll_item:
         item = module.items[live.poll_item]
         scope = f"poll:{joined}:{item.id}"
+        with ctx.db() as session:
+            if classroom.has_answered(session, session_id=joined, user_id=user.id, kind="poll", poll_item=item.id):
+                st.session_state[f"sent:{scope}"] = True
         if st.session_state.get(f"sent:{scope}"):
             st.success(ctx.t("join.sent"))
             return
