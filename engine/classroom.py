@@ -23,9 +23,9 @@ from engine.accounts import PHONE, hash_password
 from engine.analytics import GroupSummary, LearnerScore, Person, PrePostSummary, disaggregate, prepost_summary
 from engine.content.model import Course, Item, Module, Section
 from engine.errors import FieldError, InputError, NotAllowed, SalaError
-from engine.learning import Submitted
+from engine.learning import Submitted, keep_attempt
 from engine.places import province_codes
-from engine.quiz import decode_answer, encode_answer, score
+from engine.quiz import decode_answer, score
 from engine.roster import PASSWORD_ALPHABET, PASSWORD_LENGTH
 from engine.store.base import OPEN_TESTS, ORG_TYPES, SEXES, utcnow
 from engine.store.models import Attempt, Attendance, ClassroomSession, Cohort, Enrolment, Response, User
@@ -458,17 +458,10 @@ def submit_live(session: Session, *, course: Course, module: Module, session_id:
                       source="classroom", language=course.language, content_version=course.version,
                       idempotency_key=key, classroom_session_id=room.id, submitted_at=utcnow(),
                       score=result.points, max_score=result.max_points)
-    try:
-        with session.begin_nested():
-            session.add(attempt)
-            session.flush()
-            session.add_all(Response(attempt_id=attempt.id, item_id=r.item_id, answer=encode_answer(r.answer),
-                                     correct=r.correct, points=r.points) for r in result.results)
-            session.flush()
-    except IntegrityError:  # the same submission arrived twice at once: answer with the one kept
+    if not keep_attempt(session, attempt, result):  # the same submission arrived twice at once
         found = _kept(session, key, user_id, session_id)
         if found is None:
-            raise
+            raise InputError("this submission's key was already used for another session")
         return _replay(session, found, module)
     return Submitted(attempt.id, result, duplicate=False)
 

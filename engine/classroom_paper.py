@@ -19,16 +19,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.classroom import check_in, in_room_or_cohort, outside_cohort, run
 from engine.content.model import Course, Item, Module
 from engine.errors import InputError
+from engine.learning import keep_attempt
 from engine.quiz import Answer, decode_answer, encode_answer, normalize, score
 from engine.roster import MAX_BYTES, MAX_ROWS, RosterProblem, _Bad, _records
 from engine.store.base import utcnow
-from engine.store.models import PAPER_KINDS, Attempt, ClassroomSession, PaperEntry, Response, User
+from engine.store.models import PAPER_KINDS, Attempt, ClassroomSession, PaperEntry, User
 
 GridProblem = RosterProblem
 """One thing wrong with an uploaded grid: the row as the spreadsheet shows it, the column, a code, a message."""
@@ -256,16 +256,7 @@ def _record(session: Session, *, by: User, course: Course, module: Module, sessi
     attempt = Attempt(user_id=user_id, module_id=module.id, kind=kind, source="paper", language=course.language,
                       content_version=course.version, idempotency_key=key, classroom_session_id=session_id,
                       recorded_by_id=by.id, submitted_at=utcnow(), score=result.points, max_score=result.max_points)
-    try:
-        with session.begin_nested():
-            session.add(attempt)
-            session.flush()
-            session.add_all(Response(attempt_id=attempt.id, item_id=r.item_id, answer=encode_answer(r.answer),
-                                     correct=r.correct, points=r.points) for r in result.results)
-            session.flush()
-    except IntegrityError:  # committed at the same moment from another screen: that one is kept
-        if session.scalar(select(Attempt.id).where(Attempt.idempotency_key == key)) is None:
-            raise
+    keep_attempt(session, attempt, result)  # False: committed at the same moment elsewhere; that one is kept
 
 
 # --- an uploaded grid --------------------------------------------------------------------------------------

@@ -151,6 +151,23 @@ def _replay(session: Session, attempt: Attempt, items) -> Submitted:
     return Submitted(attempt.id, score(items, answers), duplicate=True)
 
 
+def keep_attempt(session: Session, attempt: Attempt, result: Score) -> bool:
+    """Write an attempt and its responses, all or nothing, in a savepoint. False when another writer kept
+    an attempt with the same idempotency key at the same moment (nothing of this one is written)."""
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+            session.flush()
+            session.add_all(Response(attempt_id=attempt.id, item_id=r.item_id, answer=encode_answer(r.answer),
+                                     correct=r.correct, points=r.points) for r in result.results)
+            session.flush()
+    except IntegrityError:
+        if session.scalar(select(Attempt.id).where(Attempt.idempotency_key == attempt.idempotency_key)) is None:
+            raise
+        return False
+    return True
+
+
 def submit_test(session: Session, *, course: Course, module: Module, user_id: str, kind: str,
                 answers: dict[str, object], key: str, started_at: datetime | None = None,
                 source: str = "online") -> Submitted:
@@ -169,14 +186,7 @@ def submit_test(session: Session, *, course: Course, module: Module, user_id: st
     attempt = Attempt(user_id=user_id, module_id=module.id, kind=kind, source=source, language=course.language,
                       content_version=course.version, idempotency_key=key, started_at=started_at or utcnow(),
                       submitted_at=utcnow(), score=result.points, max_score=result.max_points)
-    try:
-        with session.begin_nested():
-            session.add(attempt)
-            session.flush()
-            session.add_all(Response(attempt_id=attempt.id, item_id=r.item_id, answer=encode_answer(r.answer),
-                                     correct=r.correct, points=r.points) for r in result.results)
-            session.flush()
-    except IntegrityError:
+    if not keep_attempt(session, attempt, result):
         # The same submission arrived twice at once: the other one was kept; answer with it.
         found = _existing(session, key, user_id)
         if found is None:
