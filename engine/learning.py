@@ -84,6 +84,11 @@ def load_record(session: Session, *, user_id: str, module_id: str) -> ModuleReco
                         frozenset(p.section_id for p in progress if p.completed_at), frozenset(right), last, exercise)
 
 
+def load_records(session: Session, *, user_id: str, course: Course) -> dict[str, ModuleRecord]:
+    """The learner's record in every module of the course."""
+    return {m.id: load_record(session, user_id=user_id, module_id=m.id) for m in course.modules}
+
+
 @dataclass(frozen=True)
 class Step:
     kind: str

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from engine.analytics import LearnerScore, ModuleProgress, Person
@@ -25,19 +25,27 @@ INACTIVE_DAYS = 14
 STUCK_DAYS = 7
 
 
-def visible_cohorts(session: Session, *, user: User, province: str | None = None,
-                    kind: str | None = None) -> list[Cohort]:
-    """The cohorts `user` may see (a trainer or facilitator: those they run; coordinator, admin: all)."""
+def cohort_scope(*, user: User, province: str | None = None, kind: str | None = None) -> Select:
+    """The ids of the cohorts `user` may see, as a subquery (a trainer or facilitator: those they run;
+    coordinator, admin: all), filtered by province and kind. Every cohort read starts here."""
     if user.role not in SEE_ALL + ("trainer", "facilitator"):
         raise NotAllowed("only trainers, facilitators, coordinators and administrators see cohorts")
-    query = select(Cohort).order_by(Cohort.kind.desc(), Cohort.name)
+    query = select(Cohort.id)
     if user.role not in SEE_ALL:
         query = query.where(Cohort.trainer_id == user.id)
     if province:
         query = query.where(Cohort.province_code == province)
     if kind:
         query = query.where(Cohort.kind == kind)
-    return list(session.scalars(query))
+    return query
+
+
+def visible_cohorts(session: Session, *, user: User, province: str | None = None,
+                    kind: str | None = None) -> list[Cohort]:
+    """The cohorts `user` may see, ToT cohorts first, then by name."""
+    scope = cohort_scope(user=user, province=province, kind=kind)
+    return list(session.scalars(select(Cohort).where(Cohort.id.in_(scope))
+                                .order_by(Cohort.kind.desc(), Cohort.name)))
 
 
 def check_cohorts(session: Session, *, user: User, cohort_ids: Sequence[str]) -> list[str]:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.content.model import Course
+from engine.learning import ModuleRecord, passed
 from engine.store.base import utcnow
 from engine.store.models import (
     Attempt,
@@ -16,11 +17,9 @@ from engine.store.models import (
     ClassroomSession,
     Cohort,
     Enrolment,
-    SectionProgress,
     User,
 )
-
-STAFF_SEE_ALL = ("coordinator", "admin")
+from engine.trainer import SEE_ALL, cohort_scope
 
 
 @dataclass(frozen=True)
@@ -44,39 +43,18 @@ class ModuleProgress:
         return "not_started"
 
 
-def _percent(score, max_score) -> float | None:
-    return None if score is None or not max_score else 100.0 * score / max_score
-
-
-def learner_progress(session: Session, *, user_id: str, course: Course) -> list[ModuleProgress]:
-    """The learner's own progress in every module, in course order."""
-    done = dict(session.execute(
-        select(SectionProgress.module_id, func.count())
-        .where(SectionProgress.user_id == user_id, SectionProgress.completed_at.is_not(None))
-        .group_by(SectionProgress.module_id)
-    ).all())
-    tests = session.execute(
-        select(Attempt.module_id, Attempt.kind, Attempt.score, Attempt.max_score, Attempt.submitted_at)
-        .where(Attempt.user_id == user_id, Attempt.kind.in_(("pre", "post")))
-        .order_by(Attempt.submitted_at)
-    ).all()
-    pre: dict[str, float] = {}
-    post: dict[str, float] = {}
-    for module_id, kind, score, max_score, _ in tests:
-        value = _percent(score, max_score)
-        if value is None:
-            continue
-        if kind == "pre":
-            pre.setdefault(module_id, value)  # the first pre-test counts
-        else:
-            post[module_id] = max(post.get(module_id, 0.0), value)
+def learner_progress(course: Course, records: dict[str, ModuleRecord]) -> list[ModuleProgress]:
+    """The learner's own progress in every module, in course order, from their module records."""
     result = []
     for module in course.modules:
-        n_done = min(done.get(module.id, 0), len(module.sections))
-        best = post.get(module.id)
-        passed = best is not None and best + 1e-9 >= module.pass_mark
-        left = 0 if passed else sum(s.minutes for s in module.sections[n_done:]) + module.exercise.minutes
-        result.append(ModuleProgress(module.id, n_done, len(module.sections), pre.get(module.id), best, passed, left))
+        record = records.get(module.id, ModuleRecord())
+        n_done = sum(s.id in record.completed for s in module.sections)
+        best = record.best_post.percent if record.best_post else None
+        done = passed(module, record)
+        left = 0 if done else sum(s.minutes for s in module.sections if s.id not in record.completed) \
+            + module.exercise.minutes
+        result.append(ModuleProgress(module.id, n_done, len(module.sections),
+                                     record.pre.percent if record.pre else None, best, done, left))
     return result
 
 
@@ -94,22 +72,11 @@ class CohortSummary:
     mean_post: float | None
 
 
-def visible_cohorts(session: Session, *, user: User, province: str | None = None, kind: str | None = None):
-    """The cohorts `user` may see: a trainer their own, a coordinator or administrator all (filtered)."""
-    query = select(Cohort.id)
-    if user.role not in STAFF_SEE_ALL:
-        query = query.where(Cohort.trainer_id == user.id)
-    if province:
-        query = query.where(Cohort.province_code == province)
-    if kind:
-        query = query.where(Cohort.kind == kind)
-    return query
-
 
 def cohort_summaries(session: Session, *, user: User, now: datetime | None = None, province: str | None = None,
                      kind: str | None = None) -> list[CohortSummary]:
     now = now or utcnow()
-    ids = visible_cohorts(session, user=user, province=province, kind=kind)
+    ids = cohort_scope(user=user, province=province, kind=kind)
     parent = aliased(Cohort)
     trainer = aliased(User)
     cohorts = session.execute(
@@ -154,7 +121,7 @@ class SessionRow:
 
 def facilitator_sessions(session: Session, *, user: User) -> list[SessionRow]:
     query = select(ClassroomSession, Cohort.name).join(Cohort, Cohort.id == ClassroomSession.cohort_id)
-    if user.role not in STAFF_SEE_ALL:
+    if user.role not in SEE_ALL:
         query = query.where(ClassroomSession.facilitator_id == user.id)
     rows = session.execute(query.order_by(ClassroomSession.held_on.desc())).all()
     return [SessionRow(s.module_id, name, s.venue, s.held_on, s.state, s.join_code) for s, name in rows]
@@ -182,7 +149,7 @@ def my_learners(session: Session, *, user: User) -> list[tuple[str, str, str, st
     rows = session.execute(
         select(User.id, User.full_name_km, User.username, Cohort.name)
         .join(Enrolment, Enrolment.user_id == User.id).join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .where(Cohort.id.in_(visible_cohorts(session, user=user)), User.role == "learner")
+        .where(Cohort.id.in_(cohort_scope(user=user)), User.role == "learner")
         .order_by(Cohort.name, User.full_name_km)
     ).all()
     return [tuple(r) for r in rows]

@@ -16,7 +16,7 @@ if upload is not None and st.button(ctx.t("bundles.import"), type="primary", key
             report = bundle.import_bundle(session, upload.getvalue(), name=upload.name)
     except InputError as exc:
         st.error(ctx.t("bundles.refused"))
-        st.caption(str(exc))
+        state.log.warning("refused: %s", exc)
     else:
         if report.conflicts:
             st.error(ctx.t("bundles.conflicts", n=number(ctx.lang, len(report.conflicts))))

@@ -9,9 +9,8 @@ from engine.app.i18n import day, number, t
 ctx = state.current()
 user = state.require(ctx, "learner")
 st.title(ctx.t("certificate.title"))
-records = {}
 with ctx.db() as session:
-    records = {m.id: learning.load_record(session, user_id=user.id, module_id=m.id) for m in ctx.course.modules}
+    records = learning.load_records(session, user_id=user.id, course=ctx.course)
 if not certificates.passed_all(ctx.course, records):
     done = sum(learning.passed(m, records[m.id]) for m in ctx.course.modules)
     st.info(ctx.t("certificate.not_yet", done=number(ctx.lang, done),

@@ -32,7 +32,7 @@ if cohorts:
                 st.switch_page("screens/session.py")
             except (InputError, NotAllowed) as exc:
                 st.error(ctx.t("study.refused"))
-                st.caption(str(exc))
+                state.log.warning("refused: %s", exc)
 if not sessions:
     st.info(ctx.t("classroom.none"))
 else:

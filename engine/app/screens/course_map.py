@@ -8,8 +8,8 @@ ctx = state.current()
 user = state.require(ctx, "learner")
 st.title(ctx.t("course_map.title"))
 with ctx.db() as session:
-    progress = views.learner_progress(session, user_id=user.id, course=ctx.course)
-    records = {m.id: learning.load_record(session, user_id=user.id, module_id=m.id) for m in ctx.course.modules}
+    records = learning.load_records(session, user_id=user.id, course=ctx.course)
+progress = views.learner_progress(ctx.course, records)
 resume = learning.resume_point(ctx.course, records)
 if resume is None:
     st.success(ctx.t("study.all_done"))

@@ -44,7 +44,7 @@ def act(action) -> None:
             action(db, db.get(User, user.id))
     except (InputError, NotAllowed) as exc:
         st.error(ctx.t("study.refused"))
-        st.caption(str(exc))
+        state.log.warning("refused: %s", exc)
         return
     st.rerun()
 
@@ -97,7 +97,7 @@ with tabs[1]:
                 st.success(ctx.t("session.walk_in_added", name=shown[0], username=shown[1], password=shown[2]))
             except (InputError, NotAllowed) as exc:
                 st.error(ctx.t("study.refused"))
-                st.caption(str(exc))
+                state.log.warning("refused: %s", exc)
 
 with tabs[2]:
     order = [sec.id for sec in module.sections] + [module.exercise.id]

@@ -28,7 +28,7 @@ def write(action):
             return action(session)
     except InputError as exc:
         st.error(ctx.t("study.refused"))
-        st.caption(str(exc))
+        state.log.warning("refused: %s", exc)
         return None
 
 
