@@ -82,7 +82,9 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     # so DDL is transactional too and a failed migration leaves nothing behind.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=NORMAL"):
+    # busy_timeout first: switching to WAL needs the lock too, and must wait for it, not fail at once,
+    # when another process is opening or migrating the same file.
+    for pragma in ("busy_timeout=10000", "journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
