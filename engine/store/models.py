@@ -24,7 +24,7 @@ from engine.store.base import (
     Base,
     UTCDateTime,
 )
-from engine.store.people import AuthSession, Certificate, Cohort, Enrolment, User
+from engine.store.people import AuthSession, Certificate, Cohort, Enrolment, SignInFailure, User
 
 __all__ = [
     "ATTEMPT_KINDS",
@@ -50,6 +50,7 @@ __all__ = [
     "PaperEntry",
     "Response",
     "SectionProgress",
+    "SignInFailure",
     "User",
     "UTCDateTime",
 ]

@@ -1,4 +1,4 @@
-"""Who takes part: users and their sign-in sessions, cohorts in the training cascade, enrolments, certificates."""
+"""Who takes part: users, their sign-ins and failed sign-ins, cohorts in the cascade, enrolments, certificates."""
 
 from __future__ import annotations
 
@@ -84,6 +84,19 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class SignInFailure(Base):
+    """A failed sign-in, kept for throttling (engine.accounts). `login` is the account's username when the
+    login named one, else the login as typed, lower-cased; `client` is the request's address when known."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index(None, "login", "failed_at"), Index(None, "client", "failed_at"))
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    login: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str | None] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Cohort(Base):

@@ -27,6 +27,7 @@ TABLES = {
     "exercise_answers",
     "responses",
     "section_progress",
+    "sign_in_failures",
     "users",
 }
 
@@ -56,9 +57,9 @@ def test_migrate_from_empty_reaches_head(engine):
     assert current_revision(engine) is None
     assert tables(engine) == set()
 
-    assert migrate(engine) == head_revision() == "0002"
+    assert migrate(engine) == head_revision() == "0003"
 
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     assert tables(engine) == TABLES
 
 
@@ -102,7 +103,7 @@ def test_a_schema_from_a_newer_sala_is_refused_untouched(engine):
 
     assert str(raised.value) == (
         "the database is at schema revision '0042_future', which this Sala does not know "
-        "(its newest is '0002'): a newer Sala migrated it; upgrade Sala to use it"
+        "(its newest is '0003'): a newer Sala migrated it; upgrade Sala to use it"
     )
     assert current_revision(engine) == "0042_future"
     assert tables(engine) == TABLES
