@@ -5,7 +5,8 @@ A bundle is a ZIP holding two files:
 - `bundle.json`: the format version, when and where it was made (Sala version, schema revision, host
   and database), the session it carries, row counts, and the rows of each table as JSON objects with
   every column of the table (read from the table's metadata, so a column added by a migration travels
-  without a change here), datetimes as ISO 8601 in UTC, rows in primary-key order;
+  without a change here), datetimes as ISO 8601 in UTC, rows in primary-key order; a staff account's
+  password hash never travels (see NO_PASSWORD);
 - `SHA256SUMS`: the SHA-256 of bundle.json, in `sha256sum -c` form.
 
 Importing checks the ZIP, the checksum, the format, the schema revision and every value before it
@@ -46,6 +47,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON, TypeDecorator
 
+from engine import summaries
 from engine.errors import InputError
 from engine.store.base import Base, utcnow
 from engine.store.db import alembic_config
@@ -63,6 +65,11 @@ SERVER_KEEPS = ("users", "cohorts", "enrolments")
 """Kept as the server has them when they differ: people and cohorts are maintained there."""
 REFERENCED = ("users", "cohorts")
 """Rows that travel because a carried row refers to them (a facilitator, a trainer, a parent cohort)."""
+NO_PASSWORD = "!"
+"""Carried instead of the password hash of a staff account (facilitator, trainer, coordinator, administrator):
+whoever downloads a session's bundle must not get the hashes of the staff it names (the administrator, as the
+parent cohort's trainer). Staff accounts are kept on the server; a learner's hash travels, for an account made
+on the laptop. No password matches it, and on import it never counts as a difference."""
 CHUNK = 500
 _PG_IMPORT_LOCK = 0x5A1B  # one import at a time on a shared PostgreSQL server
 
@@ -231,6 +238,9 @@ def _collect(connection: Connection, tables: dict[str, Table], session_id: str) 
     keep("enrolments", [row for row in enrolments if row["cohort_id"] == cohort_id])
     keep("cohorts", _fetch(connection, tables["cohorts"], "id", [cohort_id]))
     _close_references(connection, tables, carried, keep)
+    for row in carried["users"].values():
+        if row.get("role") != "learner":
+            row["password_hash"] = NO_PASSWORD
     return carried
 
 
@@ -432,6 +442,9 @@ def import_bundle(session: Session, data: bytes, *, name: str = "bundle") -> Imp
                 if new:
                     connection.execute(tables[table_name].insert(), _parents_first(tables[table_name], new))
                 report.inserted[table_name] = len(new)
+            # The learners' module summaries follow their record (engine.summaries).
+            summaries.refresh(session, {row["user_id"] for name in ("attempts", "section_progress")
+                                        for row in plan.new.get(name, ())})
     except IntegrityError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise InputError(f"{name}: refused: its rows could not be stored, nothing was written ({reason})") from exc
@@ -449,7 +462,8 @@ def _plan_table(connection: Connection, table: Table, rows: list[dict], plan: _P
         if server is None:
             new.append(row)
             continue
-        differing = [column for column, value in row.items() if _encode(value) != server.get(column)]
+        differing = [column for column, value in row.items() if _encode(value) != server.get(column)
+                     and not (name == "users" and column == "password_hash" and value == NO_PASSWORD)]
         if not differing:
             report.skipped_identical[name] += 1
         elif name in SERVER_KEEPS:
