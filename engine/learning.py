@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine import summaries
 from engine.content.model import Course, Module
 from engine.errors import InputError
 from engine.quiz import ItemResult, Score, decode_answer, encode_answer, grade, score
@@ -170,6 +171,7 @@ def keep_attempt(session: Session, attempt: Attempt, result: Score) -> bool:
         if session.scalar(select(Attempt.id).where(Attempt.idempotency_key == attempt.idempotency_key)) is None:
             raise
         return False
+    summaries.touch(session, user_id=attempt.user_id, module_id=attempt.module_id)
     return True
 
 
@@ -206,7 +208,7 @@ def open_section(session: Session, *, user_id: str, module_id: str, section_id: 
         SectionProgress.section_id == section_id))
     if exists is None:
         session.add(SectionProgress(user_id=user_id, module_id=module_id, section_id=section_id))
-        session.flush()
+        summaries.touch(session, user_id=user_id, module_id=module_id)
 
 
 def complete_section(session: Session, *, user_id: str, module_id: str, section_id: str) -> None:
@@ -216,6 +218,7 @@ def complete_section(session: Session, *, user_id: str, module_id: str, section_
         SectionProgress.section_id == section_id))
     if row.completed_at is None:
         row.completed_at = utcnow()
+        summaries.touch(session, user_id=user_id, module_id=module_id)
 
 
 def submit_check(session: Session, *, course: Course, module: Module, user_id: str, section_id: str,
@@ -235,13 +238,13 @@ def submit_check(session: Session, *, course: Course, module: Module, user_id: s
         attempt = Attempt(user_id=user_id, module_id=module.id, kind="check", section_id=section_id,
                           language=course.language, content_version=course.version, idempotency_key=key,
                           score=result.points, max_score=1.0)
-        session.add(attempt)
-        session.flush()
-        session.add(Response(attempt_id=attempt.id, item_id=item.id, answer=encode_answer(result.answer),
-                             correct=result.correct, points=result.points))
+        if not keep_attempt(session, attempt, Score((result,), result.points, 1.0)):
+            _existing(session, key, user_id)  # the same answer sent twice at once: the other send kept it
     right = set(record.checks_right) | ({item.id} if result.correct else set())
     if all(c.id in right for c in section.checks):
         complete_section(session, user_id=user_id, module_id=module.id, section_id=section_id)
+    if found is None:
+        summaries.touch(session, user_id=user_id, module_id=module.id)
     return result
 
 

@@ -216,3 +216,28 @@ class PaperEntry(Base):
     @validates("kind")
     def _check_kind(self, key: str, value: str) -> str | None:
         return check_one_of(key, value, PAPER_KINDS)
+
+
+class ModuleResult(Base):
+    """One learner's standing in one module, kept up to date on every write (engine.summaries) so that
+    national and per-cohort figures read one row per learner and module instead of every attempt.
+
+    Derived, never edited by hand: the attempts, responses and section progress above are the record,
+    and `engine.summaries.refresh` rebuilds any of these rows from them (`sala summaries --rebuild`)."""
+
+    __tablename__ = "module_results"
+
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    module_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH), primary_key=True)
+    pre_attempt_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    """The first pre-test: the one that counts, and the one item analysis reads."""
+    pre_percent: Mapped[float | None] = mapped_column(Double)
+    post_attempt_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    """The first post-test, which item analysis reads."""
+    best_post_percent: Mapped[float | None] = mapped_column(Double)
+    best_post_at: Mapped[datetime | None]
+    """When the best post-test score was first reached: the day a passed module was passed."""
+    posts: Mapped[int] = mapped_column(Integer, default=0)
+    sections_done: Mapped[int] = mapped_column(Integer, default=0)
+    last_activity_at: Mapped[datetime | None]

@@ -25,6 +25,7 @@ TABLES = {
     "enrolments",
     "paper_entries",
     "exercise_answers",
+    "module_results",
     "responses",
     "section_progress",
     "sign_in_failures",
@@ -57,9 +58,9 @@ def test_migrate_from_empty_reaches_head(engine):
     assert current_revision(engine) is None
     assert tables(engine) == set()
 
-    assert migrate(engine) == head_revision() == "0003"
+    assert migrate(engine) == head_revision() == "0004"
 
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     assert tables(engine) == TABLES
 
 
@@ -103,7 +104,7 @@ def test_a_schema_from_a_newer_sala_is_refused_untouched(engine):
 
     assert str(raised.value) == (
         "the database is at schema revision '0042_future', which this Sala does not know "
-        "(its newest is '0003'): a newer Sala migrated it; upgrade Sala to use it"
+        "(its newest is '0004'): a newer Sala migrated it; upgrade Sala to use it"
     )
     assert current_revision(engine) == "0042_future"
     assert tables(engine) == TABLES

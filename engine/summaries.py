@@ -1,0 +1,112 @@
+"""The module_results summaries: one row per learner and module, derived from the append-only record.
+
+Every write of the record calls `touch` for the learner and module it changed, in the same transaction,
+so a summary is never behind what was acknowledged. `refresh` recomputes any set of rows (or all of
+them) from the record; it is what `touch`, the migration that made the table, bundle imports and
+`sala summaries --rebuild` run. Readers: engine.national (the country), engine.trainer.cascade and
+engine.views.cohort_summaries (many cohorts at once).
+
+Kept independent of the course (no pass marks): a module counts as passed when its best post-test
+score reaches the module's pass mark, and it was passed when that best score was first reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from engine.store.models import Attempt, ModuleResult, SectionProgress, User
+
+CHUNK = 500
+"""Learners per round of queries in a refresh: keeps every IN list well inside both databases' limits."""
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _rows(db: Session | Connection, user_ids: Sequence[str], module_id: str | None) -> list[dict]:
+    """The summaries of `user_ids` (in `module_id` only, if given), computed from the record."""
+    def scoped(query, model):
+        query = query.where(model.user_id.in_(user_ids))
+        return query.where(model.module_id == module_id) if module_id else query
+
+    rows: dict[tuple[str, str], dict] = {}
+
+    def row(uid: str, mid: str) -> dict:
+        return rows.setdefault((uid, mid), dict(
+            user_id=uid, module_id=mid, pre_attempt_id=None, pre_percent=None, post_attempt_id=None,
+            best_post_percent=None, best_post_at=None, posts=0, sections_done=0, last_activity_at=None))
+
+    tests = scoped(select(Attempt.id, Attempt.user_id, Attempt.module_id, Attempt.kind, Attempt.score,
+                          Attempt.max_score, Attempt.submitted_at), Attempt)
+    for attempt_id, uid, mid, kind, score, max_score, when in db.execute(
+            tests.where(Attempt.kind.in_(("pre", "post"))).order_by(Attempt.submitted_at, Attempt.id)):
+        r = row(uid, mid)
+        percent = 100.0 * score / max_score if max_score else 0.0
+        if kind == "pre":
+            if r["pre_attempt_id"] is None:
+                r["pre_attempt_id"], r["pre_percent"] = attempt_id, percent
+            continue
+        r["posts"] += 1
+        if r["post_attempt_id"] is None:
+            r["post_attempt_id"] = attempt_id
+        if r["best_post_percent"] is None or percent > r["best_post_percent"]:
+            r["best_post_percent"], r["best_post_at"] = percent, when
+    for uid, mid, when in db.execute(scoped(select(Attempt.user_id, Attempt.module_id, func.max(Attempt.submitted_at)),
+                                            Attempt).group_by(Attempt.user_id, Attempt.module_id)):
+        row(uid, mid)["last_activity_at"] = when
+    for uid, mid, done, opened, completed in db.execute(
+            scoped(select(SectionProgress.user_id, SectionProgress.module_id, func.count(SectionProgress.completed_at),
+                          func.max(SectionProgress.first_opened_at), func.max(SectionProgress.completed_at)),
+                   SectionProgress).group_by(SectionProgress.user_id, SectionProgress.module_id)):
+        r = row(uid, mid)
+        r["sections_done"] = done
+        r["last_activity_at"] = _later(r["last_activity_at"], _later(opened, completed))
+    return list(rows.values())
+
+
+def refresh(db: Session | Connection, user_ids: Iterable[str] | None = None, module_id: str | None = None) -> int:
+    """Recompute the summaries of `user_ids` (every user when None), in `module_id` only if given, from
+    the record; returns the number of rows written. Works on a Session or a Connection, in its transaction."""
+    if user_ids is None:
+        user_ids = db.execute(select(User.id).order_by(User.id)).scalars().all()
+    ids = sorted(set(user_ids))
+    written = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        rows = _rows(db, chunk, module_id)
+        old = delete(ModuleResult).where(ModuleResult.user_id.in_(chunk))
+        db.execute(old.where(ModuleResult.module_id == module_id) if module_id else old)
+        if rows:
+            db.execute(insert(ModuleResult), rows)
+        written += len(rows)
+    return written
+
+
+def touch(session: Session, *, user_id: str, module_id: str) -> None:
+    """Bring one learner's summary of one module up to date with what this session has written."""
+    session.flush()
+    refresh(session, [user_id], module_id)
+
+
+def stale(db: Session | Connection, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (user, module) pairs whose stored summary differs from the record: empty when all is well."""
+    pairs = sorted(set(pairs))
+    wrong = []
+    for start in range(0, len(pairs), CHUNK):
+        chunk = pairs[start:start + CHUNK]
+        users = sorted({u for u, _ in chunk})
+        expected = {(r["user_id"], r["module_id"]): r for r in _rows(db, users, None)}
+        stored = {(r.user_id, r.module_id): r for r in db.execute(
+            select(ModuleResult).where(tuple_(ModuleResult.user_id, ModuleResult.module_id).in_(chunk))).scalars()}
+        for pair in chunk:
+            want, have = expected.get(pair), stored.get(pair)
+            if want is None and have is None:
+                continue
+            if want is None or have is None or any(getattr(have, k) != v for k, v in want.items()):
+                wrong.append(pair)
+    return wrong
