@@ -1,6 +1,8 @@
 """broken-link: every relative link and image in a lesson, exercise or note points at a file that
-exists. Web addresses (http, https, mailto) and in-page anchors (#...) are not checked: the app must
-work offline, so lessons should not depend on them.
+exists inside the course. Web addresses (http, https, mailto) and in-page anchors (#...) are not
+checked: the app must work offline, so lessons should not depend on them. A link that leaves the
+course folder (`/etc/hosts`, `../../../../secret.txt`) is broken even when the file exists: it exists
+only on this machine, and the course must not point at files outside itself.
 
 Passing: `![The stakeholder grid](../images/grid.png)` with content/en/01-engagement/images/grid.png.
 Failing:
@@ -8,6 +10,7 @@ Failing:
     file (broken-link)
 """
 
+import os
 import re
 from pathlib import PurePosixPath
 
@@ -31,9 +34,11 @@ def check(tree):
                         target = match.group(2)
                         if EXTERNAL.match(target):
                             continue
-                        resolved = tree.root / base / target.split("#")[0]
-                        if not resolved.exists():
-                            kind = "image" if match.group(1) else "link"
-                            report(file.path, (file.body_line + offset, match.start() + 1),
-                                   f"{kind} {target!r} points at no file")
+                        kind = "image" if match.group(1) else "link"
+                        place = (file.body_line + offset, match.start() + 1)
+                        inside = os.path.normpath(base / target.split("#")[0])
+                        if target.startswith("/") or inside == ".." or inside.startswith("../"):
+                            report(file.path, place, f"{kind} {target!r} points outside the course")
+                        elif not (tree.root / inside).exists():
+                            report(file.path, place, f"{kind} {target!r} points at no file")
     return report.problems

@@ -1,6 +1,7 @@
 """missing-file: every module the course lists has its modules/ file, and in every language its
 folder, module.md, exercise.md, items.yaml, a lesson per section and facilitator notes per section
-and for the exercise.
+and for the exercise. Where a file is expected, a folder or a symbolic link that leads nowhere (a
+loop) is reported at its own path, and a file that cannot be read names the reason.
 
 Passing: modules/01-engagement.yaml declares section `why-engage`, and both
 content/km/01-engagement/sections/why-engage.md and content/en/01-engagement/sections/why-engage.md

@@ -25,13 +25,7 @@ def first_difference(line: str) -> int:
 
 def check(tree):
     report = Report(ID)
-    for rel in tree.files:
-        if not rel.endswith((".yaml", ".md")):
-            continue
-        try:
-            text = (tree.root / rel).read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue  # the encoding rule reports it
+    for rel, text in tree.texts.items():  # files refused while reading are the encoding rule's problems
         for number, line in enumerate(text.split("\n"), start=1):
             if not unicodedata.is_normalized("NFC", line):
                 col = first_difference(line)
