@@ -6,8 +6,10 @@ pass `session_factory(engine)` to whatever needs a session.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -22,6 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.errors import ConfigError, SchemaTooNew
 from engine.settings import Settings
 from engine.store.base import new_id, utcnow
+
+try:
+    import fcntl
+except ImportError:  # Windows: the threads of one process still queue
+    fcntl = None
 
 __all__ = [
     "alembic_config",
@@ -42,6 +49,9 @@ BACKENDS = ("sqlite", "postgresql")
 SUPPORTED = "use sqlite:///path/to/sala.db or postgresql+psycopg://user@host/database"
 # Any constant will do: it only has to be the same for every Sala process sharing a PostgreSQL server.
 MIGRATION_LOCK = 0x5A1A
+# The writers' queue of each SQLite file this process writes to (see _SqliteWriters).
+_SQLITE_WRITERS: dict[str, _SqliteWriters] = {}
+_SQLITE_WRITERS_GUARD = threading.Lock()
 
 
 def make_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) -> Engine:
@@ -196,7 +206,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     Use it for anything that writes. On SQLite it takes the write lock at the start (BEGIN IMMEDIATE),
     so two writers queue for up to busy_timeout instead of one failing with "database is locked".
     """
-    with factory() as session:
+    with factory() as session, _one_writer(session.get_bind()):
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield session
@@ -204,3 +214,64 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class _SqliteWriters:
+    """The turn to write to one SQLite file: first among this process's threads, then among processes.
+
+    SQLite has one writer at a time, and its busy handler does not queue the others: each sleeps and
+    polls, so under a burst (200 learners answering at once) a waiter can lose every poll until
+    busy_timeout and fail with "database is locked", while the process that holds the lock keeps it
+    for its next thread. Here threads queue on a lock, and processes on an flock of `<db>-writer`
+    beside the database, which the kernel hands on as soon as it is released (and releases when a
+    process dies). Re-entrant: a transaction opened inside another on the same thread goes on to
+    SQLite as before. Where flock is missing (Windows) or the file cannot be made, threads still queue.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path, self.pid = path, os.getpid()
+        self.threads = threading.RLock()
+        self.depth = 0
+        self.fd: int | None = None
+
+    def __enter__(self) -> None:
+        self.threads.acquire()
+        try:
+            if self.depth == 0 and self._file() is not None:
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            self.threads.release()
+            raise
+        self.depth += 1
+
+    def __exit__(self, *exc_info) -> None:
+        self.depth -= 1
+        try:
+            if self.depth == 0 and self.fd is not None:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self.threads.release()
+
+    def _file(self) -> int | None:
+        if fcntl is None or not self.path:
+            return None
+        if self.fd is None:
+            try:
+                self.fd = os.open(f"{self.path}-writer", os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:
+                self.path = ""  # a read-only folder: threads still queue
+        return self.fd
+
+
+def _one_writer(engine: Engine) -> AbstractContextManager:
+    """The writers' queue of this engine's SQLite file (see _SqliteWriters); nothing for PostgreSQL."""
+    database = engine.url.database or ""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    on_disk = database if database and database != ":memory:" and not database.startswith("file:") else ""
+    key = str(Path(on_disk).expanduser().resolve()) if on_disk else database
+    with _SQLITE_WRITERS_GUARD:
+        writers = _SQLITE_WRITERS.get(key)
+        if writers is None or writers.pid != os.getpid():  # a forked child must not share its parent's lock
+            writers = _SQLITE_WRITERS[key] = _SqliteWriters(on_disk and key)
+        return writers
