@@ -205,6 +205,66 @@ def _hake(mean_pre: float | None, mean_post: float | None) -> float | None:
     return (mean_post - mean_pre) / (FULL_MARKS - mean_pre)
 
 
+# --- the same summary from sums, for groups too large to fetch row by row ---------------------------
+
+
+@dataclass(frozen=True)
+class PrePostSums:
+    """What `prepost_summary` needs, as sums a database can compute in one pass (GROUP BY) and that add
+    up across groups: the national overview sums cells of (module, sex, province) this way."""
+
+    n: int = 0
+    n_pre: int = 0
+    n_post: int = 0
+    n_paired: int = 0
+    sum_pre: float = 0.0
+    """Over the paired learners, like sum_post, sum_gain and sum_gain2."""
+    sum_post: float = 0.0
+    sum_gain: float = 0.0
+    sum_gain2: float = 0.0
+    sum_normalized: float = 0.0
+    n_normalized: int = 0
+    n_passed: int = 0
+
+    def __add__(self, other: PrePostSums) -> PrePostSums:
+        return PrePostSums(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
+
+    def astuple(self) -> tuple:
+        return (self.n, self.n_pre, self.n_post, self.n_paired, self.sum_pre, self.sum_post, self.sum_gain,
+                self.sum_gain2, self.sum_normalized, self.n_normalized, self.n_passed)
+
+
+def prepost_sums(scores: Iterable[LearnerScore], pass_mark: float) -> PrePostSums:
+    """The sums of one group's rows (the reference for what a GROUP BY must return)."""
+    rows = _checked_scores(scores)
+    paired = [(r.pre, r.post) for r in rows if r.pre is not None and r.post is not None]
+    normalized = [(post - pre) / (FULL_MARKS - pre) for pre, post in paired if pre < FULL_MARKS - _EPS]
+    return PrePostSums(
+        n=len(rows), n_pre=sum(1 for r in rows if r.pre is not None),
+        n_post=sum(1 for r in rows if r.post is not None), n_paired=len(paired),
+        sum_pre=sum(pre for pre, _ in paired), sum_post=sum(post for _, post in paired),
+        sum_gain=sum(post - pre for pre, post in paired), sum_gain2=sum((post - pre) ** 2 for pre, post in paired),
+        sum_normalized=sum(normalized), n_normalized=len(normalized),
+        n_passed=sum(1 for r in rows if r.post is not None and r.post + _EPS >= pass_mark))
+
+
+def summary_from_sums(s: PrePostSums) -> PrePostSummary:
+    """`prepost_summary` of the rows the sums came from (equal to it up to rounding, about 1e-9)."""
+    k = s.n_paired
+    mean_pre = s.sum_pre / k if k else None
+    mean_post = s.sum_post / k if k else None
+    mean_gain = s.sum_gain / k if k else None
+    sd_gain = math.sqrt(max(0.0, (s.sum_gain2 - s.sum_gain * s.sum_gain / k) / (k - 1))) if k >= 2 else None
+    return PrePostSummary(
+        n=s.n, n_pre=s.n_pre, n_post=s.n_post, n_paired=k, mean_pre=mean_pre, mean_post=mean_post,
+        mean_gain=mean_gain, sd_gain=sd_gain, gain_ci=_mean_interval(mean_gain, sd_gain, k),
+        normalized_gain=s.sum_normalized / s.n_normalized if s.n_normalized else None,
+        n_normalized=s.n_normalized, hake_gain=_hake(mean_pre, mean_post),
+        cohens_d=mean_gain / sd_gain if mean_gain is not None and sd_gain is not None and sd_gain > _EPS else None,
+        n_passed=s.n_passed, share_passed=s.n_passed / s.n_post if s.n_post else None,
+    )
+
+
 # --- disaggregation --------------------------------------------------------------------------------
 
 
@@ -279,9 +339,19 @@ def disaggregate(scores: Iterable[LearnerScore], people: Iterable[Person], key: 
     for row in rows:
         members[group_of.get(row.learner_id)].append(row)
     summaries = {g: prepost_summary(rs, pass_mark) for g, rs in members.items()}
+    return _with_suppression(summaries, prepost_summary(rows, pass_mark), minimum)
+
+
+def disaggregate_sums(groups: dict[str | None, PrePostSums], minimum: int = MIN_GROUP_SIZE) -> tuple[GroupSummary, ...]:
+    """`disaggregate` from each group's sums (the groups' sums add up to the total row)."""
+    total = sum(groups.values(), PrePostSums())
+    return _with_suppression({g: summary_from_sums(s) for g, s in groups.items()}, summary_from_sums(total), minimum)
+
+
+def _with_suppression(summaries: dict[str | None, PrePostSummary], overall: PrePostSummary,
+                      minimum: int) -> tuple[GroupSummary, ...]:
     hidden = _suppressed_groups(summaries, minimum)
     result = [_group_row(g, summaries[g], g in hidden, total=False) for g in sorted(summaries, key=_group_order)]
-    overall = prepost_summary(rows, pass_mark)
     return (*result, _group_row(None, overall, _too_small([overall], minimum), total=True))
 
 
