@@ -1,25 +1,32 @@
-"""Accounts: argon2id password hashes, sign-in, and sign-in tokens that survive a page reload.
+"""Accounts: argon2id password hashes, throttled sign-in, and sign-in tokens that survive a page reload.
 
-Only a SHA-256 of a token is stored; the token itself lives in the browser. Pure of Streamlit.
+Only a SHA-256 of a token is stored; the token itself lives in the browser. Neither a password nor a
+token is ever logged: the log names the account (or says the login named none), the address and the
+outcome. Pure of Streamlit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from engine.errors import FieldError, NotAllowed
+from engine import throttle
+from engine.errors import FieldError, NotAllowed, Throttled
 from engine.places import province_codes
 from engine.store.base import LANGUAGES, ORG_TYPES, SEXES, utcnow
+from engine.store.db import transaction
 from engine.store.models import AuthSession, Cohort, Enrolment, User
+
+log = logging.getLogger("sala.accounts")
 
 _hasher = PasswordHasher()
 # A hash checked when the login names no one, so a wrong username costs the same time as a wrong password.
@@ -37,14 +44,58 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def authenticate(session: Session, *, login: str, password: str) -> User | None:
-    """The active user whose username or phone is `login` and whose password matches, else None."""
+def _find(session: Session, login: str) -> User | None:
     login = login.strip()
-    user = session.scalar(select(User).where(or_(User.username == login, User.phone == login)))
+    return session.scalar(select(User).where(or_(User.username == login, User.phone == login)))
+
+
+def authenticate(session: Session, *, login: str, password: str) -> User | None:
+    """The active user whose username or phone is `login` and whose password matches, else None.
+
+    The password check alone, not throttled: people sign in through sign_in()."""
+    user = _find(session, login)
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, password)
         return None
     return user if verify_password(user.password_hash, password) else None
+
+
+def sign_in(factory: sessionmaker[Session], *, login: str, password: str, days: int, client: str | None = None,
+            now: datetime | None = None) -> tuple[User, str] | None:
+    """Sign in with throttling (engine.throttle): (user, token to hand to the browser), or None if wrong.
+
+    Throttled, without a look at the password, if the login or the client address has failed too often.
+    Failures are counted per account (its username and phone share one count), else per login as typed,
+    so a login that names no one is throttled exactly like one that does. The password is checked between
+    two short transactions, so a slow hash never holds the database's write lock.
+    """
+    now = now or utcnow()
+    with transaction(factory) as session:
+        user = _find(session, login)
+        key = user.username if user is not None else login.strip().lower()[:100]
+        shown = key if user is not None else "a login that names no account"
+        throttle.hold(session, key)
+        try:
+            throttle.check(session, login=key, client=client, now=now)
+        except Throttled as exc:
+            log.warning("sign-in refused for %s from %s: %s", shown, client or "an unknown address", exc)
+            raise
+        throttle.record_attempt(session, login=key, client=client, now=now)
+        stored = user.password_hash if user is not None and user.active else None
+    if stored is None or not verify_password(stored, password):
+        if stored is None:
+            verify_password(_DUMMY_HASH, password)  # the same time as a wrong password
+        with factory() as session:
+            count = throttle.failures(session, login=key, now=now)
+        log.warning("sign-in failed for %s from %s (%d of %d within %d minutes)", shown,
+                    client or "an unknown address", count, throttle.MAX_FAILURES, throttle.WINDOW.seconds // 60)
+        return None
+    with transaction(factory) as session:
+        throttle.clear(session, login=key)
+        user = session.get(User, user.id)
+        token = open_session(session, user=user, days=days)
+    log.info("sign-in: %s from %s", key, client or "an unknown address")
+    return user, token
 
 
 def _digest(token: str) -> str:
@@ -70,11 +121,13 @@ def user_for_token(session: Session, token: str | None) -> User | None:
 
 
 def close_session(session: Session, token: str | None) -> None:
+    """Sign out: the token stops working at once, in every app process."""
     if not token:
         return
     row = session.scalar(select(AuthSession).where(AuthSession.token_hash == _digest(token)))
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
+        log.info("sign-out: user %s (session %s)", row.user_id, row.id)
 
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
@@ -145,6 +198,7 @@ def register(session: Session, *, enrol_code: str, username: str, phone: str | N
     session.flush()
     session.add(Enrolment(cohort_id=cohort.id, user_id=user.id))
     session.flush()
+    log.info("registered: %s in cohort %s", user.username, cohort.id)
     return user
 
 
@@ -163,6 +217,14 @@ def reset_password(session: Session, *, by: User, learner_id: str, new_password:
         raise FieldError("password", "password_short", f"at least {MIN_PASSWORD} characters")
     learner.password_hash = hash_password(new_password)
     learner.password_changed_at = utcnow()
-    for row in session.scalars(select(AuthSession).where(AuthSession.user_id == learner_id,
-                                                         AuthSession.revoked_at.is_(None))):
+    ended = revoke_all(session, user_id=learner_id)
+    log.info("password reset: %s by %s; %d sign-in(s) ended", learner.username, by.username, ended)
+
+
+def revoke_all(session: Session, *, user_id: str) -> int:
+    """End every live sign-in of a user (after a password change); returns how many there were."""
+    rows = session.scalars(select(AuthSession).where(AuthSession.user_id == user_id,
+                                                     AuthSession.revoked_at.is_(None))).all()
+    for row in rows:
         row.revoked_at = utcnow()
+    return len(rows)

@@ -36,3 +36,12 @@ class FieldError(InputError):
     def __init__(self, field: str, code: str, message: str):
         super().__init__(f"{field}: {message}")
         self.field, self.code = field, code
+
+
+class Throttled(NotAllowed):
+    """Too many failed sign-ins for a login (or from one address): refused, without a look at the password,
+    for `minutes` more minutes."""
+
+    def __init__(self, message: str, minutes: int):
+        super().__init__(message)
+        self.minutes = minutes
