@@ -12,8 +12,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from engine.analytics import LearnerScore, ModuleProgress, Person
-from engine.analytics_items import ItemResponse
+from engine.analytics import (
+    Funnel,
+    GroupSummary,
+    LearnerScore,
+    ModuleCompletion,
+    ModuleProgress,
+    Person,
+    PrePostSummary,
+    completion_by_week,
+    disaggregate,
+    funnel,
+    overall_scores,
+    prepost_summary,
+)
+from engine.analytics_items import ItemAnalysis, ItemPrePost, ItemResponse, item_analysis, item_facility_pre_post
 from engine.content.model import Course
 from engine.errors import NotAllowed
 from engine.quiz import decode_answer
@@ -102,11 +115,13 @@ def _tests(session: Session, learner_ids: Sequence[str], module_id: str | None =
     return session.execute(query.order_by(Attempt.submitted_at, Attempt.id)).all()
 
 
-def scores(session: Session, learner_ids: Sequence[str], course: Course) -> dict[str, list[LearnerScore]]:
-    """Per module: each learner's first pre-test and best post-test, in percent."""
+def scores(session: Session, learner_ids: Sequence[str], course: Course, *,
+           tests=None) -> dict[str, list[LearnerScore]]:
+    """Per module: each learner's first pre-test and best post-test, in percent. `tests`: the rows of
+    `_tests` for these learners, when the caller has them already."""
     pre: dict[tuple[str, str], float] = {}
     post: dict[tuple[str, str], float] = {}
-    for _, uid, mid, kind, score, max_score, _ in _tests(session, learner_ids):
+    for _, uid, mid, kind, score, max_score, _ in _tests(session, learner_ids) if tests is None else tests:
         if not max_score:
             continue
         value = 100.0 * score / max_score
@@ -121,7 +136,7 @@ def scores(session: Session, learner_ids: Sequence[str], course: Course) -> dict
     return result
 
 
-def progress(session: Session, learner_ids: Sequence[str], course: Course) -> list[ModuleProgress]:
+def progress(session: Session, learner_ids: Sequence[str], course: Course, *, tests=None) -> list[ModuleProgress]:
     """One row per learner and module: pre-test taken, all sections read, post-test passed (and when)."""
     done = defaultdict(int)
     for uid, mid, n in session.execute(
@@ -132,7 +147,7 @@ def progress(session: Session, learner_ids: Sequence[str], course: Course) -> li
         done[(uid, mid)] = n
     took_pre, passed_on = set(), {}
     marks = {m.id: m.pass_mark for m in course.modules}
-    for _, uid, mid, kind, score, max_score, when in _tests(session, learner_ids):
+    for _, uid, mid, kind, score, max_score, when in _tests(session, learner_ids) if tests is None else tests:
         if kind == "pre":
             took_pre.add((uid, mid))
         elif max_score and mid in marks and 100.0 * score / max_score + 1e-9 >= marks[mid]:
@@ -147,11 +162,12 @@ def progress(session: Session, learner_ids: Sequence[str], course: Course) -> li
     return rows
 
 
-def first_responses(session: Session, learner_ids: Sequence[str], module_id: str, kind: str) -> list[ItemResponse]:
+def first_responses(session: Session, learner_ids: Sequence[str], module_id: str, kind: str, *,
+                    tests=None) -> list[ItemResponse]:
     """The responses of each learner's first attempt of `kind` (pre or post) in the module."""
     first: dict[str, str] = {}
-    for attempt_id, uid, _, k, *_ in _tests(session, learner_ids, module_id):
-        if k == kind:
+    for attempt_id, uid, mid, k, *_ in _tests(session, learner_ids, module_id) if tests is None else tests:
+        if k == kind and mid == module_id:
             first.setdefault(uid, attempt_id)
     if not first:
         return []
@@ -176,7 +192,7 @@ class Flags:
 
 
 def flags(session: Session, rows: Sequence[LearnerRow], course: Course, *,
-          now: datetime | None = None) -> dict[str, Flags]:
+          now: datetime | None = None, tests=None) -> dict[str, Flags]:
     now = now or utcnow()
     ids = [r.id for r in rows]
     stuck: dict[str, str] = {}
@@ -188,7 +204,7 @@ def flags(session: Session, rows: Sequence[LearnerRow], course: Course, *,
         stuck.setdefault(uid, f"{mid}/{sid}")
     marks = {m.id: m.pass_mark for m in course.modules}
     fails = defaultdict(int)
-    for _, uid, mid, kind, score, max_score, _ in _tests(session, ids):
+    for _, uid, mid, kind, score, max_score, _ in _tests(session, ids) if tests is None else tests:
         if kind == "post" and max_score and mid in marks and 100.0 * score / max_score + 1e-9 < marks[mid]:
             fails[(uid, mid)] += 1
     twice = {uid for (uid, _), n in fails.items() if n >= 2}
@@ -227,3 +243,56 @@ def cascade(session: Session, cohorts: Sequence[Cohort], course: Course) -> list
                                  sum(1 for uid in ids if passed[uid] == len(course.modules)),
                                  sum(gains) / len(gains) if gains else None))
     return nodes
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the Cohort page shows, for one cohort or several: its rows and every figure."""
+
+    learners: list[LearnerRow]
+    scores: dict[str, list[LearnerScore]]
+    progress: list[ModuleProgress]
+    flags: dict[str, Flags]
+    summaries: dict[str, PrePostSummary]
+    """By module id, and OVERALL for all modules together."""
+    split: tuple[GroupSummary, ...]
+    """The summary of `split_module` split by `split_by`, suppressed as engine.analytics does."""
+    weekly: tuple[ModuleCompletion, ...]
+    funnel: tuple[Funnel, ...]
+    items_module: str
+    pre_responses: list[ItemResponse]
+    post_responses: list[ItemResponse]
+    items: ItemAnalysis
+    """Of the post-test of `items_module`."""
+    facility: tuple[ItemPrePost, ...]
+
+
+OVERALL = "__all__"
+
+
+def dashboard(session: Session, *, user: User, course: Course, cohort_ids: Sequence[str],
+              items_module: str | None = None, split_by: str = "sex", split_module: str = OVERALL,
+              now: datetime | None = None) -> Dashboard:
+    """The Cohort page's data: access checked, the learners' tests read once, every figure computed."""
+    check_cohorts(session, user=user, cohort_ids=cohort_ids)
+    rows = learners(session, cohort_ids)
+    ids = [r.id for r in rows]
+    tests = _tests(session, ids)
+    by_module = scores(session, ids, course, tests=tests)
+    done = progress(session, ids, course, tests=tests)
+    module = course.module(items_module) if items_module else course.modules[0]
+    pre = first_responses(session, ids, module.id, "pre", tests=tests)
+    post = first_responses(session, ids, module.id, "post", tests=tests)
+    overall = overall_scores(by_module)
+    summaries = {m.id: prepost_summary(by_module[m.id], m.pass_mark) for m in course.modules}
+    summaries[OVERALL] = prepost_summary(overall, course.pass_mark)
+    split_rows = overall if split_module == OVERALL else by_module[split_module]
+    mark = course.pass_mark if split_module == OVERALL else course.module(split_module).pass_mark
+    test_items = [i.id for i in module.post_test]
+    return Dashboard(
+        learners=rows, scores=by_module, progress=done, flags=flags(session, rows, course, now=now, tests=tests),
+        summaries=summaries, split=disaggregate(split_rows, people(rows), split_by, mark),
+        weekly=completion_by_week(done), funnel=funnel(done), items_module=module.id,
+        pre_responses=pre, post_responses=post,
+        items=item_analysis(post, test_items, {i.id: tuple(o.id for o in i.options) for i in module.post_test}),
+        facility=item_facility_pre_post(pre, post, test_items))
