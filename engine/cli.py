@@ -81,6 +81,26 @@ def cmd_import_bundle(args) -> int:
     return 0 if report.written else 1
 
 
+def cmd_backup(args) -> int:
+    from engine.backup import backup
+
+    report = backup(load_settings(), Path(args.file) if args.file else None, force=args.force)
+    print(f"wrote {report.path}: schema revision {report.revision or '(none: never migrated)'}, "
+          f"{report.size:,} bytes, sha256 {report.sha256}")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from engine.backup import restore
+
+    report = restore(load_settings(), Path(args.file), force=args.force)
+    print(f"restored {args.file} into {report.target}: schema revision {report.backup_revision}"
+          + (f", migrated to {report.revision}" if report.revision != report.backup_revision else ""))
+    if report.aside is not None:
+        print(f"the database it replaced is kept as {report.aside}")
+    return 0
+
+
 def cmd_serve(args) -> int:
     app = Path(__file__).resolve().parent / "app" / "main.py"
     address = "0.0.0.0" if args.lan else "127.0.0.1"
@@ -117,6 +137,16 @@ def parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import-bundle", help="merge a classroom session's bundle into this database")
     i.add_argument("file", metavar="FILE")
     i.set_defaults(func=cmd_import_bundle)
+    b = sub.add_parser("backup", help="copy the database to a file, safely while the app runs (PostgreSQL: pg_dump)")
+    b.add_argument("file", nargs="?", metavar="FILE",
+                   help="where to write it (default: var/backups/sala-<UTC time>.db beside a SQLite database)")
+    b.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    b.set_defaults(func=cmd_backup)
+    r = sub.add_parser("restore", help="replace the SQLite database with a backup (PostgreSQL: prints the commands)")
+    r.add_argument("file", metavar="FILE")
+    r.add_argument("--force", action="store_true",
+                   help="restore even if the database is in use or at a newer schema than the backup")
+    r.set_defaults(func=cmd_restore)
     s = sub.add_parser("serve", help="run the web app")
     s.add_argument("--port", type=int, default=8501)
     s.add_argument("--lan", action="store_true", help="listen on the local network (classroom mode)")
