@@ -15,6 +15,7 @@ from engine import accounts
 from engine.app import state
 from engine.app.i18n import LANGUAGE_NAMES
 from engine.app.style import inject_style
+from engine.app.usertext import md
 
 # Not "pages/": Streamlit would treat that folder as an old-style multipage app and run pages without main.
 PAGES = Path(__file__).resolve().parent / "screens"
@@ -97,7 +98,7 @@ def main() -> None:
     st.sidebar.markdown(f"**{ctx.t('app.name')}** · {ctx.course.title}")
     language_switch(ctx)
     if ctx.user is not None:
-        st.sidebar.caption(ctx.t("app.signed_in_as", name=ctx.user.full_name_km or ctx.user.username))
+        st.sidebar.caption(ctx.t("app.signed_in_as", name=md(ctx.user.full_name_km or ctx.user.username)))
     code = st.query_params.get("code")
     if code and st.session_state.get("joined_code") != code.upper():
         # The room's QR code opens /?code=XXXXX: the code is kept through signing in, and through a reload.

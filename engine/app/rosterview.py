@@ -10,6 +10,7 @@ import streamlit as st
 
 from engine import roster
 from engine.app.i18n import day, number
+from engine.app.usertext import md
 from engine.errors import FieldError
 from engine.places import province_codes, province_name
 from engine.store.base import ORG_TYPES, SEXES
@@ -20,7 +21,7 @@ def problem_text(ctx, p: roster.RosterProblem) -> str:
     reason = ctx.t(f"roster.err_{p.code}")
     if p.row is None:
         return reason
-    return ctx.t("roster.at", row=number(ctx.lang, p.row), column=p.column or "—", reason=reason)
+    return ctx.t("roster.at", row=number(ctx.lang, p.row), column=md(p.column) or "—", reason=reason)
 
 
 def show_created(ctx, result: roster.ImportResult) -> None:

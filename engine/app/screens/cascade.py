@@ -4,6 +4,7 @@ import streamlit as st
 from engine import trainer
 from engine.app import state
 from engine.app.i18n import number
+from engine.app.usertext import chart_label
 
 ctx = state.current()
 user = state.require(ctx, "trainer", "coordinator", "admin")
@@ -18,7 +19,7 @@ if not nodes:
 shown = {n.cohort_id for n in nodes}
 figure = go.Figure(go.Sunburst(
     ids=[n.cohort_id for n in nodes],
-    labels=[n.name for n in nodes],
+    labels=[chart_label(n.name) for n in nodes],
     parents=[n.parent_id if n.parent_id in shown else "" for n in nodes],
     values=[max(n.learners, 1) for n in nodes], branchvalues="remainder",
     marker=dict(colors=[n.completed_all / n.learners if n.learners else 0 for n in nodes],

@@ -8,6 +8,7 @@ from engine.app import state
 from engine.app.i18n import number
 from engine.app.rosterview import roster_controls
 from engine.app.trainerview import pct, progress_table, responses_table, roster_table, scores_table, summary_row
+from engine.app.usertext import chart_label, md
 from engine.exports import to_csv, to_xlsx
 from engine.places import province_name
 
@@ -58,7 +59,8 @@ with tabs[1]:
     text = [[labels[state_of.get((r.id, m.id), 0)] + (f" · {pct(ctx, post_of[(r.id, m.id)])}"
              if post_of.get((r.id, m.id)) is not None else "") for m in course.modules] for r in rows]
     grid = go.Figure(go.Heatmap(
-        z=z, x=[number(ctx.lang, m.number) for m in course.modules], y=[r.name_km for r in rows], text=text,
+        z=z, x=[number(ctx.lang, m.number) for m in course.modules], y=[chart_label(r.name_km) for r in rows],
+        text=text,
         hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>", zmin=0, zmax=3, showscale=False,
         colorscale=[[0, "#eeeeee"], [0.33, "#f3d9a4"], [0.66, "#9cc3e6"], [1, "#2e7d4f"]], xgap=2, ygap=2))
     grid.update_layout(height=max(260, 22 * len(rows) + 80), margin=dict(l=10, r=10, t=10, b=10),
@@ -80,7 +82,7 @@ with tabs[1]:
             reasons.append(ctx.t("cohort.flag_stuck", section=section.title if section else section_id))
         if f.failed_post_twice:
             reasons.append(ctx.t("cohort.flag_failed_twice"))
-        st.markdown(f"- **{r.name_km}** — " + "; ".join(reasons))
+        st.markdown(f"- **{md(r.name_km)}** — " + "; ".join(reasons))
     chosen = st.selectbox(ctx.t("cohort.one_learner"), ids, index=None, key="cohort_learner",
                           format_func={r.id: r.name_km for r in rows}.get)
     if chosen:

@@ -3,6 +3,7 @@ import streamlit as st
 from engine import views
 from engine.app import state
 from engine.app.i18n import number
+from engine.app.usertext import md
 from engine.places import province_codes, province_name
 
 ctx = state.current()
@@ -54,7 +55,7 @@ if user.role in ("trainer", "admin"):
                     with ctx.write() as session:
                         accounts.reset_password(session, by=session.get(User, user.id), learner_id=chosen,
                                                 new_password=new_password)
-                    st.success(ctx.t("cohorts.reset_done", name=names[chosen]))
+                    st.success(ctx.t("cohorts.reset_done", name=md(names[chosen])))
                 except FieldError as exc:
                     st.error(ctx.t(f"register.err_{exc.code}"))
                 except NotAllowed:

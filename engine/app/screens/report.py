@@ -6,6 +6,7 @@ from engine.analytics import disaggregate, funnel, overall_scores, prepost_summa
 from engine.app import state
 from engine.app.i18n import day, number
 from engine.app.trainerview import summary_row
+from engine.app.usertext import md
 from engine.places import province_name
 from engine.store.base import utcnow
 
@@ -35,7 +36,7 @@ st.html("""<style>
   [data-testid="stPlotlyChart"], [data-testid="stDataFrame"], table { break-inside: avoid; }
 }
 </style>""")
-st.title(ctx.t("report.title", cohort=cohort.name))
+st.title(ctx.t("report.title", cohort=md(cohort.name)))
 st.caption(ctx.t("report.meta", province=province_name(cohort.province_code, ctx.lang),
                  kind=ctx.t(f"cohorts.kind_{cohort.kind}"), learners=number(ctx.lang, len(rows)),
                  date=day(ctx.lang, utcnow())))

@@ -11,6 +11,7 @@ from engine.app.i18n import day, number
 from engine.app.quizview import option_label
 from engine.app.sheets import answer_sheets
 from engine.app.trainerview import summary_row
+from engine.app.usertext import md
 from engine.errors import InputError, NotAllowed
 from engine.net import lan_addresses
 from engine.places import province_codes, province_name
@@ -94,7 +95,8 @@ with tabs[1]:
                 with ctx.write() as db:
                     added = classroom.add_walk_in(db, by=db.get(User, user.id), session_id=session_id, **walk)
                     shown = (added.user.full_name_km, added.user.username, added.temporary_password)
-                st.success(ctx.t("session.walk_in_added", name=shown[0], username=shown[1], password=shown[2]))
+                st.success(ctx.t("session.walk_in_added", name=md(shown[0]), username=md(shown[1]),
+                                  password=md(shown[2])))
             except (InputError, NotAllowed) as exc:
                 st.error(ctx.t("study.refused"))
                 state.log.warning("refused: %s", exc)

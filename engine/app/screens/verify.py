@@ -3,6 +3,7 @@ import streamlit as st
 from engine import views
 from engine.app import state
 from engine.app.i18n import day
+from engine.app.usertext import md
 
 ctx = state.current()
 st.title(ctx.t("verify.title"))
@@ -17,4 +18,4 @@ if submitted and code.strip():
     else:
         name_km, name_latin, issued = found
         name = name_km if ctx.lang == "km" or not name_latin else name_latin
-        st.success(ctx.t("verify.valid", name=name, course=ctx.course.title, date=day(ctx.lang, issued)))
+        st.success(ctx.t("verify.valid", name=md(name), course=ctx.course.title, date=day(ctx.lang, issued)))
