@@ -9,6 +9,7 @@ group, one learner, a pre-test of 100%, a missing post-test); the app translates
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -69,12 +70,13 @@ def _t_upper_tail(t: float, df: float) -> float:
     return 0.5 * regularized_beta(df / (df + t * t), df / 2.0, 0.5)
 
 
+@functools.lru_cache(maxsize=4096)
 def t_quantile(p: float, df: float) -> float:
     """The p-quantile of Student's t distribution with df degrees of freedom (scipy's t.ppf).
 
     Bisection on the upper tail, written through the regularized incomplete beta function; it works
     on the smaller tail, min(p, 1 - p), so quantiles far out keep their precision. ValueError unless
-    0 < p < 1 and df > 0.
+    0 < p < 1 and df > 0. Remembered: a page of groups asks for the same few (p, df) again and again.
     """
     if not (0.0 < p < 1.0) or not df > 0:
         raise ValueError(f"t_quantile: expected 0 < p < 1 and df > 0, got p={p}, df={df}")

@@ -101,6 +101,25 @@ def cmd_restore(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from engine.bench.run import main
+
+    given = args.bench_args
+    return main(given[1:] if given[:1] == ["--"] else given)
+
+
+def cmd_summaries(args) -> int:
+    from engine import summaries
+    from engine.store.db import make_engine, migrate, session_factory, transaction
+
+    engine = make_engine(load_settings())
+    migrate(engine)
+    with transaction(session_factory(engine)) as session:
+        written = summaries.refresh(session)
+    print(f"rebuilt {written:,} module summaries from the record")
+    return 0
+
+
 def cmd_serve(args) -> int:
     app = Path(__file__).resolve().parent / "app" / "main.py"
     address = "0.0.0.0" if args.lan else "127.0.0.1"
@@ -147,6 +166,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true",
                    help="restore even if the database is in use or at a newer schema than the backup")
     r.set_defaults(func=cmd_restore)
+    n = sub.add_parser("bench", help="time Sala on a synthetic country beside raw-SQL lower bounds (see README)",
+                       add_help=False)
+    n.add_argument("bench_args", nargs=argparse.REMAINDER)
+    n.set_defaults(func=cmd_bench)
+    m = sub.add_parser("summaries", help="rebuild the per learner and module summaries from the record")
+    m.add_argument("--rebuild", action="store_true", required=True)
+    m.set_defaults(func=cmd_summaries)
     s = sub.add_parser("serve", help="run the web app")
     s.add_argument("--port", type=int, default=8501)
     s.add_argument("--lan", action="store_true", help="listen on the local network (classroom mode)")
@@ -155,6 +181,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # its own options, parsed by engine.bench.run
+        argv = ["bench", "--", *argv[1:]]
     args = parser().parse_args(argv)
     try:
         return args.func(args)
