@@ -179,21 +179,35 @@ def first_responses(session: Session, learner_ids: Sequence[str], module_id: str
 
 def _first_responses(session: Session, tests, module_id: str, kinds: tuple[str, ...]) -> dict[str, list[ItemResponse]]:
     """The first attempts' responses of each of `kinds` in the module, from `_tests` rows, in one query."""
-    first: dict[tuple[str, str], str] = {}
+    found = _responses_of_firsts(session, tests, {module_id}, kinds)
+    return {k: found.get((module_id, k), []) for k in kinds}
+
+
+def all_first_responses(session: Session, learner_ids: Sequence[str],
+                        course: Course) -> dict[tuple[str, str], list[ItemResponse]]:
+    """By (module, pre or post): the responses of each learner's first attempt, every module, two queries."""
+    found = _responses_of_firsts(session, _tests(session, learner_ids), {m.id for m in course.modules},
+                                 ("pre", "post"))
+    return {(m.id, k): found.get((m.id, k), []) for m in course.modules for k in ("pre", "post")}
+
+
+def _responses_of_firsts(session: Session, tests, modules: set[str],
+                         kinds: tuple[str, ...]) -> dict[tuple[str, str], list[ItemResponse]]:
+    first: dict[tuple[str, str, str], str] = {}
     for attempt_id, uid, mid, k, *_ in tests:
-        if k in kinds and mid == module_id:
-            first.setdefault((uid, k), attempt_id)
-    result: dict[str, list[ItemResponse]] = {k: [] for k in kinds}
-    if not first:
-        return result
+        if k in kinds and mid in modules:
+            first.setdefault((uid, mid, k), attempt_id)
+    result: dict[tuple[str, str], list[ItemResponse]] = defaultdict(list)
     owner = {a: key for key, a in first.items()}
-    rows = session.execute(select(Response.attempt_id, Response.item_id, Response.answer, Response.correct)
-                           .where(Response.attempt_id.in_(list(owner))))
-    for attempt_id, item_id, answer, correct in rows:
-        uid, kind = owner[attempt_id]
-        chosen = decode_answer(answer)
-        options = () if chosen is None else (chosen,) if isinstance(chosen, str) else tuple(chosen)
-        result[kind].append(ItemResponse(uid, item_id, options, correct))
+    ids = list(owner)
+    for start in range(0, len(ids), 5000):  # bounded IN lists, for a cohort of any size
+        for attempt_id, item_id, answer, correct in session.execute(
+                select(Response.attempt_id, Response.item_id, Response.answer, Response.correct)
+                .where(Response.attempt_id.in_(ids[start:start + 5000]))):
+            uid, mid, kind = owner[attempt_id]
+            chosen = decode_answer(answer)
+            options = () if chosen is None else (chosen,) if isinstance(chosen, str) else tuple(chosen)
+            result[(mid, kind)].append(ItemResponse(uid, item_id, options, correct))
     return result
 
 

@@ -2,8 +2,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine import trainer
-from engine.analytics import completion_by_week, disaggregate, funnel, overall_scores, prepost_summary
-from engine.analytics_items import item_analysis, item_facility_pre_post
 from engine.app import state
 from engine.app.i18n import number
 from engine.app.rosterview import roster_controls
@@ -29,14 +27,18 @@ if st.session_state.get("cohort_id") not in names:
     st.session_state["cohort_id"] = cohorts[0].id
 cohort_id = st.selectbox(ctx.t("cohorts.name"), list(names), format_func=names.get, key="cohort_id")
 chosen_ids = [c.id for c in cohorts] if cohort_id == ALL else [cohort_id]
-with ctx.db() as session:
-    trainer.check_cohorts(session, user=user, cohort_ids=chosen_ids)
-    rows = trainer.learners(session, chosen_ids)
-    ids = [r.id for r in rows]
-    scores = trainer.scores(session, ids, course)
-    progress = trainer.progress(session, ids, course)
-    flags = trainer.flags(session, rows, course)
 titles = {m.id: f"{number(ctx.lang, m.number)}. {m.title}" for m in course.modules}
+SPLITS = ["sex", "province_code", "org_type", "position"] + (["cohort_id"] if cohort_id == ALL else [])
+# The choices made on the tabs below, read before the data so that one call computes every figure.
+for name, choices in (("split_by", SPLITS), ("split_module", [ALL, *titles]), ("items_module", list(titles))):
+    if st.session_state.get(name) not in choices:
+        st.session_state[name] = choices[0]
+with ctx.db() as session:
+    board = trainer.dashboard(session, user=user, course=course, cohort_ids=chosen_ids,
+                              items_module=st.session_state["items_module"], split_by=st.session_state["split_by"],
+                              split_module=st.session_state["split_module"])
+rows, scores, progress, flags = board.learners, board.scores, board.progress, board.flags
+ids = [r.id for r in rows]
 tabs = st.tabs([ctx.t(f"cohort.tab_{k}") for k in ("roster", "progress", "completion", "prepost", "items",
                                                      "export")])
 
@@ -94,7 +96,7 @@ with tabs[1]:
         ], hide_index=True, use_container_width=True)
 
 with tabs[2]:
-    weekly = completion_by_week(progress)
+    weekly = board.weekly
     figure = go.Figure([go.Scatter(x=[w.starts for w in c.weeks], y=[w.cumulative for w in c.weeks],
                                    mode="lines+markers", name=titles.get(c.module_id, c.module_id)) for c in weekly])
     figure.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), title=ctx.t("cohort.completion_title"),
@@ -103,7 +105,7 @@ with tabs[2]:
     st.plotly_chart(figure, use_container_width=True, config={"displayModeBar": False})
     stages = ("enrolled", "took_pre_test", "read_all_sections", "passed_post_test")
     totals = {stage: 0 for stage in stages}
-    for f in funnel(progress):
+    for f in board.funnel:
         for stage in stages:
             totals[stage] += getattr(f, stage)
     chart = go.Figure(go.Funnel(y=[ctx.t(f"cohort.funnel_{s}") for s in stages], x=[totals[s] for s in stages]))
@@ -112,23 +114,18 @@ with tabs[2]:
     st.plotly_chart(chart, use_container_width=True, config={"displayModeBar": False})
 
 with tabs[3]:
-    overall = overall_scores(scores)
-    st.dataframe([summary_row(ctx, titles[m.id], prepost_summary(scores[m.id], m.pass_mark))
-                  for m in course.modules] + [summary_row(ctx, ctx.t("cohort.overall"),
-                                                          prepost_summary(overall, course.pass_mark))],
+    st.dataframe([summary_row(ctx, titles[m.id], board.summaries[m.id]) for m in course.modules]
+                 + [summary_row(ctx, ctx.t("cohort.overall"), board.summaries[trainer.OVERALL])],
                  hide_index=True, use_container_width=True)
     st.caption(ctx.t("cohort.overall_note"))
-    keys = ["sex", "province_code", "org_type", "position"] + (["cohort_id"] if cohort_id == ALL else [])
-    key = st.radio(ctx.t("cohort.split_by"), keys, horizontal=True, key="split_by",
+    key = st.radio(ctx.t("cohort.split_by"), SPLITS, horizontal=True, key="split_by",
                    format_func=lambda k: ctx.t(f"cohort.split_{k}"))
-    module_id = st.selectbox(ctx.t("results.module"), [ALL, *titles], key="split_module",
-                             format_func=lambda m: ctx.t("cohort.overall") if m == ALL else titles[m])
-    split_scores = overall if module_id == ALL else scores[module_id]
-    mark = course.pass_mark if module_id == ALL else course.module(module_id).pass_mark
+    st.selectbox(ctx.t("results.module"), [ALL, *titles], key="split_module",
+                 format_func=lambda m: ctx.t("cohort.overall") if m == ALL else titles[m])
     shown = {"sex": lambda g: ctx.t(f"sex.{g}"), "province_code": lambda g: province_name(g, ctx.lang),
              "org_type": lambda g: ctx.t(f"org.{g}"), "position": lambda g: g,
              "cohort_id": lambda g: names.get(g, g)}[key]
-    groups = disaggregate(split_scores, trainer.people(rows), key, mark)
+    groups = board.split
     st.dataframe([
         summary_row(ctx, ctx.t("cohort.total") if g.total else ctx.t("common.none") if g.group is None
                     else shown(g.group), g.summary) if not g.suppressed else
@@ -138,14 +135,10 @@ with tabs[3]:
     ], hide_index=True, use_container_width=True)
 
 with tabs[4]:
-    module_id = st.selectbox(ctx.t("results.module"), list(titles), format_func=titles.get, key="items_module")
-    module = course.module(module_id)
-    with ctx.db() as session:
-        pre = trainer.first_responses(session, ids, module_id, "pre")
-        post = trainer.first_responses(session, ids, module_id, "post")
-    options = {i.id: tuple(o.id for o in i.options) for i in module.post_test}
-    analysis = item_analysis(post, [i.id for i in module.post_test], options)
-    side = {r.item_id: r for r in item_facility_pre_post(pre, post, [i.id for i in module.post_test])}
+    st.selectbox(ctx.t("results.module"), list(titles), format_func=titles.get, key="items_module")
+    module = course.module(board.items_module)
+    analysis = board.items
+    side = {r.item_id: r for r in board.facility}
     stats = {s.item_id: s for s in analysis.items}
     o = analysis.overall
     cols = st.columns(4)
@@ -173,14 +166,19 @@ with tabs[4]:
 
 with tabs[5]:
     st.caption(ctx.t("cohort.export_intro"))
-    with ctx.db() as session:
-        responses = {(m.id, kind): trainer.first_responses(session, ids, m.id, kind)
-                     for m in course.modules for kind in ("pre", "post")}
-    tables = [roster, progress_table(ctx, rows, progress), scores_table(ctx, rows, scores, course),
-              responses_table(ctx, rows, responses)]
+
+    def export_tables() -> list:
+        """The four tables, made when a download is asked for, not on every rerun of the page: a
+        spreadsheet of a large cohort takes seconds to write. Plain values only (no Streamlit here)."""
+        with ctx.db() as session:
+            responses = trainer.all_first_responses(session, ids, course)
+        return [roster, progress_table(ctx, rows, progress), scores_table(ctx, rows, scores, course),
+                responses_table(ctx, rows, responses)]
+
     stem = "sala-" + "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in names[cohort_id]).strip("-").lower()
-    st.download_button(ctx.t("cohort.download_xlsx"), to_xlsx(tables), file_name=f"{stem}.xlsx", key="xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    for n, table in enumerate(tables):
-        st.download_button(ctx.t("cohort.download_csv", table=table.name), to_csv(table), key=f"csv{n}",
-                           file_name=f"{stem}-{n + 1}.csv", mime="text/csv")
+    st.download_button(ctx.t("cohort.download_xlsx"), lambda: to_xlsx(export_tables()), file_name=f"{stem}.xlsx",
+                       key="xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    for n, name in enumerate((ctx.t("cohort.tab_roster"), ctx.t("cohort.tab_progress"),
+                              ctx.t("cohort.export_scores"), ctx.t("cohort.export_responses"))):
+        st.download_button(ctx.t("cohort.download_csv", table=name), lambda n=n: to_csv(export_tables()[n]),
+                           key=f"csv{n}", file_name=f"{stem}-{n + 1}.csv", mime="text/csv")
