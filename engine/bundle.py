@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import re
 import socket
 import zipfile
@@ -43,7 +44,7 @@ from importlib import metadata as package_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, Table, UniqueConstraint, inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON, TypeDecorator
 
@@ -57,7 +58,10 @@ FORMAT = "sala-classroom-bundle"
 FORMAT_VERSION = 1
 BUNDLE_JSON = "bundle.json"
 SUMS = "SHA256SUMS"
-MAX_JSON_BYTES = 256 * 1024 * 1024
+MAX_JSON_BYTES = 64 * 1024 * 1024
+"""bundle.json unpacked: a session of 500 participants is a few MB; JSON parsed into Python takes tens of
+times its size in memory, so the limit is checked on the ZIP's directory, before anything is unpacked."""
+MAX_SUMS_BYTES = 4096
 ORDER = ("users", "cohorts", "enrolments", "classroom_sessions", "attendance", "attempts", "responses",
          "paper_entries")
 """The tables a bundle carries, in the order they are inserted: every table after those it refers to."""
@@ -72,6 +76,17 @@ parent cohort's trainer). Staff accounts are kept on the server; a learner's has
 on the laptop. No password matches it, and on import it never counts as a difference."""
 CHUNK = 500
 _PG_IMPORT_LOCK = 0x5A1B  # one import at a time on a shared PostgreSQL server
+
+
+class BundleRefused(InputError):
+    """A bundle refused before anything was written. `check` names the check that failed, for a page to
+    translate: zip (not a ZIP, truncated, encrypted, an unknown compression), member (missing, unexpected
+    or damaged file), size, checksum, format, count, schema, value (a row's value), store (the database
+    would not take a row)."""
+
+    def __init__(self, name: str, check: str, message: str):
+        super().__init__(f"{name}: refused: {message}")
+        self.check = check
 
 
 @dataclass
@@ -169,15 +184,26 @@ def _decode(table: Table, column_name: str, value: object) -> object:
     if kind is date:
         return date.fromisoformat(_expect(value, str, "an ISO date"))
     if kind is float:
-        return float(_expect(value, (int, float), "a number"))
+        number = _expect(value, (int, float), "a number")
+        if isinstance(number, int) and abs(number) > 2**53 or not math.isfinite(number):
+            raise ValueError(f"expected a number, got {_shown(number)}")
+        return float(number)
     if kind is Decimal:
         return Decimal(str(_expect(value, (int, float, str), "a number")))
     if kind is bool:
         return _expect(value, bool, "true or false")
     if kind is int:
-        return _expect(value, int, "a whole number")
+        number = _expect(value, int, "a whole number")
+        if not -(2**63) <= number < 2**63:  # what SQLite and PostgreSQL's bigint hold
+            raise ValueError(f"expected a whole number, got {_shown(number)}")
+        return number
     if kind is str:
-        return _expect(value, str, "text")
+        if "\x00" in _expect(value, str, "text"):
+            raise ValueError("expected text, got text with a NUL character")
+        length = getattr(column_type, "length", None)
+        if length and len(value) > length:  # PostgreSQL would refuse it at the insert, SQLite would keep it
+            raise ValueError(f"expected at most {length} characters, got {len(value)}")
+        return value
     return value
 
 
@@ -308,32 +334,42 @@ def read_bundle(data: bytes, *, name: str = "bundle") -> dict:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError) as exc:
-        raise InputError(f"{name}: refused: not a ZIP archive, or a truncated one (ZIP check failed: {exc})") from exc
+        raise BundleRefused(name, "zip", f"not a ZIP archive, or a truncated one (ZIP check failed: {exc})") from exc
     with archive:
         members = set(archive.namelist())
         for wanted in (BUNDLE_JSON, SUMS):
             if wanted not in members:
-                raise InputError(f"{name}: refused: not a Sala bundle: it holds no {wanted}")
+                raise BundleRefused(name, "member", f"not a Sala bundle: it holds no {wanted}")
         unexpected = sorted(members - {BUNDLE_JSON, SUMS})
         if unexpected:
-            raise InputError(f"{name}: refused: not a Sala bundle: unexpected file {unexpected[0]!r}")
-        if archive.getinfo(BUNDLE_JSON).file_size > MAX_JSON_BYTES:
-            raise InputError(f"{name}: refused: {BUNDLE_JSON} is larger than {MAX_JSON_BYTES // 2**20} MB")
+            raise BundleRefused(name, "member", f"not a Sala bundle: unexpected file {unexpected[0]!r}")
+        for member, limit in ((BUNDLE_JSON, MAX_JSON_BYTES), (SUMS, MAX_SUMS_BYTES)):
+            if archive.getinfo(member).file_size > limit:
+                shown = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit:,} bytes"
+                raise BundleRefused(name, "size", f"{member} unpacks to more than {shown}")
         body, sums = _member(archive, name, BUNDLE_JSON), _member(archive, name, SUMS)
     _check_sum(name, body, sums)
     try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{name}: refused: {BUNDLE_JSON} is not valid UTF-8 JSON ({exc})") from exc
+        doc = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BundleRefused(name, "format", f"{BUNDLE_JSON} is not valid UTF-8 JSON ({exc})") from exc
     _check_format(name, doc)
     return doc
 
 
+def _no_constant(word: str):
+    raise ValueError(f"{word} is not a number JSON allows")
+
+
 def _member(archive: zipfile.ZipFile, name: str, member: str) -> bytes:
+    """A member's bytes; zipfile reads at most the size the directory declares and checks the CRC."""
     try:
         return archive.read(member)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise InputError(f"{name}: refused: {member} is damaged (ZIP integrity check failed: {exc})") from exc
+        raise BundleRefused(name, "member", f"{member} is damaged (ZIP integrity check failed: {exc})") from exc
+    except (RuntimeError, NotImplementedError) as exc:  # zipfile's words for encrypted, and for unknown methods
+        raise BundleRefused(name, "zip", f"{member} cannot be unpacked ({exc}); a Sala bundle is a plain ZIP, "
+                            "never encrypted") from exc
 
 
 def _check_sum(name: str, body: bytes, sums: bytes) -> None:
@@ -343,38 +379,48 @@ def _check_sum(name: str, body: bytes, sums: bytes) -> None:
         if match:
             listed[match.group(2)] = match.group(1)
     if BUNDLE_JSON not in listed:
-        raise InputError(f"{name}: refused: {SUMS} holds no SHA-256 for {BUNDLE_JSON} (checksum check failed)")
+        raise BundleRefused(name, "checksum", f"{SUMS} holds no SHA-256 for {BUNDLE_JSON} (checksum check failed)")
     actual = hashlib.sha256(body).hexdigest()
     if actual != listed[BUNDLE_JSON]:
-        raise InputError(f"{name}: refused: {BUNDLE_JSON} does not match its SHA-256 in {SUMS} (checksum check "
-                         f"failed: the file was edited or damaged after export)")
+        raise BundleRefused(name, "checksum", f"{BUNDLE_JSON} does not match its SHA-256 in {SUMS} (checksum "
+                            "check failed: the file was edited or damaged after export)")
 
 
 def _check_format(name: str, doc: object) -> None:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise InputError(f"{name}: refused: {BUNDLE_JSON} is not a Sala classroom bundle (format check failed)")
+        raise BundleRefused(name, "format", f"{BUNDLE_JSON} is not a Sala classroom bundle (format check failed)")
     version = doc.get("format_version")
     if version != FORMAT_VERSION:
-        raise InputError(f"{name}: refused: bundle format version {version!r}; this Sala reads version "
-                         f"{FORMAT_VERSION} (format check failed)")
+        raise BundleRefused(name, "format", f"bundle format version {_shown(version)}; this Sala reads version "
+                            f"{FORMAT_VERSION} (format check failed)")
     tables, counts = doc.get("tables"), doc.get("counts")
     if not isinstance(tables, dict) or not isinstance(counts, dict):
-        raise InputError(f"{name}: refused: {BUNDLE_JSON} has no tables or counts (format check failed)")
+        raise BundleRefused(name, "format", f"{BUNDLE_JSON} has no tables or counts (format check failed)")
+    for key, kind in (("session", dict), ("schema_revision", str)):
+        if key in doc and not isinstance(doc[key], kind):
+            raise BundleRefused(name, "format", f"{key}: expected {'a mapping' if kind is dict else 'text'}, got "
+                                f"{_shown(doc[key])} (format check failed)")
     for table, rows in tables.items():
         if table not in ORDER:
-            raise InputError(f"{name}: refused: a bundle carries no table {table!r} (format check failed)")
+            raise BundleRefused(name, "format", f"a bundle carries no table {_shown(table)} (format check failed)")
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise InputError(f"{name}: refused: {table}: expected a list of rows (format check failed)")
+            raise BundleRefused(name, "format", f"{table}: expected a list of rows (format check failed)")
         if counts.get(table) != len(rows):
-            raise InputError(f"{name}: refused: {table}: the counts say {counts.get(table)!r} rows, the bundle "
-                             f"holds {len(rows)} (count check failed)")
+            raise BundleRefused(name, "count", f"{table}: the counts say {_shown(counts.get(table))} rows, the "
+                                f"bundle holds {len(rows)} (count check failed)")
+
+
+def _shown(value: object) -> str:
+    """A value from the file, for a message: as JSON, and short."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_revision(name: str, revision: object) -> None:
     known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-    if revision not in known:
-        raise InputError(f"{name}: refused: made at schema revision {revision!r}, which this Sala does not "
-                         f"know: upgrade Sala on this server first (schema check failed)")
+    if not isinstance(revision, str) or revision not in known:
+        raise BundleRefused(name, "schema", f"made at schema revision {revision!r}, which this Sala does not "
+                            "know: upgrade Sala on this server first (schema check failed)")
 
 
 def _decoded(name: str, doc: dict, tables: dict[str, Table]) -> dict[str, list[dict]]:
@@ -385,7 +431,7 @@ def _decoded(name: str, doc: dict, tables: dict[str, Table]) -> dict[str, list[d
         if rows is None or (not rows and table_name not in tables):
             continue
         if table_name not in tables:
-            raise InputError(f"{name}: refused: it carries {table_name}, which this database does not have")
+            raise BundleRefused(name, "schema", f"it carries {table_name}, which this database does not have")
         table = tables[table_name]
         out[table_name] = [_decode_row(name, table, number, row) for number, row in enumerate(rows, start=1)]
     return out
@@ -393,18 +439,18 @@ def _decoded(name: str, doc: dict, tables: dict[str, Table]) -> dict[str, list[d
 
 def _decode_row(name: str, table: Table, number: int, row: dict) -> dict:
     key = _key(table)
-    where = f"{name}: refused: {table.name} row {number} ({row.get(key)!r})"
+    where = f"{table.name} row {number} ({_shown(row.get(key))})"
     unknown = sorted(set(row) - set(table.columns.keys()))
     if unknown:
-        raise InputError(f"{where}: column {unknown[0]!r} does not exist in this database")
+        raise BundleRefused(name, "value", f"{where}: column {_shown(unknown[0])} does not exist in this database")
     if not isinstance(row.get(key), str) or not row[key]:
-        raise InputError(f"{where}: {key}: expected an id")
+        raise BundleRefused(name, "value", f"{where}: {key}: expected an id")
     decoded = {}
     for column, value in row.items():
         try:
             decoded[column] = _decode(table, column, value)
         except ValueError as exc:
-            raise InputError(f"{where}: {column}: {exc}") from exc
+            raise BundleRefused(name, "value", f"{where}: {column}: {exc}") from exc
     return decoded
 
 
@@ -445,9 +491,9 @@ def import_bundle(session: Session, data: bytes, *, name: str = "bundle") -> Imp
             # The learners' module summaries follow their record (engine.summaries).
             summaries.refresh(session, {row["user_id"] for name in ("attempts", "section_progress")
                                         for row in plan.new.get(name, ())})
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:  # DataError: PostgreSQL's too long for its column, say
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise InputError(f"{name}: refused: its rows could not be stored, nothing was written ({reason})") from exc
+        raise BundleRefused(name, "store", f"its rows could not be stored, nothing was written ({reason})") from exc
     return report
 
 

@@ -16,6 +16,8 @@ if upload is not None and st.button(ctx.t("bundles.import"), type="primary", key
             report = bundle.import_bundle(session, upload.getvalue(), name=upload.name)
     except InputError as exc:
         st.error(ctx.t("bundles.refused"))
+        if isinstance(exc, bundle.BundleRefused):
+            st.caption(ctx.t(f"bundles.why_{exc.check}"))  # which check failed; the detail is in the log
         state.log.warning("refused: %s", exc)
     else:
         if report.conflicts:
