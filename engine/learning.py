@@ -249,8 +249,6 @@ def submit_check(session: Session, *, course: Course, module: Module, user_id: s
     right = set(record.checks_right) | ({item.id} if result.correct else set())
     if all(c.id in right for c in section.checks):
         complete_section(session, user_id=user_id, module_id=module.id, section_id=section_id)
-    if found is None:
-        summaries.touch(session, user_id=user_id, module_id=module.id)
     return result
 
 
