@@ -60,19 +60,25 @@ def authenticate(session: Session, *, login: str, password: str) -> User | None:
     return user if verify_password(user.password_hash, password) else None
 
 
+def _unknown_login_key(login: str) -> str:
+    """What a login that names no account is counted under: a digest, since it may be a password typed
+    in the wrong box, which must not be kept. No username can take this form (no "?" in one)."""
+    return "?" + hashlib.sha256(login.strip().lower().encode()).hexdigest()
+
+
 def sign_in(factory: sessionmaker[Session], *, login: str, password: str, days: int, client: str | None = None,
             now: datetime | None = None) -> tuple[User, str] | None:
     """Sign in with throttling (engine.throttle): (user, token to hand to the browser), or None if wrong.
 
     Throttled, without a look at the password, if the login or the client address has failed too often.
-    Failures are counted per account (its username and phone share one count), else per login as typed,
-    so a login that names no one is throttled exactly like one that does. The password is checked between
-    two short transactions, so a slow hash never holds the database's write lock.
+    Failures are counted per account (its username and phone share one count), else per login as typed
+    (kept as a digest only), so a login that names no one is throttled exactly like one that does. The
+    password is checked between two short transactions, so a slow hash never holds the write lock.
     """
     now = now or utcnow()
     with transaction(factory) as session:
         user = _find(session, login)
-        key = user.username if user is not None else login.strip().lower()[:100]
+        key = user.username if user is not None else _unknown_login_key(login)
         shown = key if user is not None else "a login that names no account"
         throttle.hold(session, key)
         try:

@@ -55,7 +55,11 @@ _SQLITE_WRITERS_GUARD = threading.Lock()
 
 
 def make_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) -> Engine:
-    """An engine for SALA_DATABASE_URL. Nothing connects until the engine is first used."""
+    """An engine for SALA_DATABASE_URL. Nothing connects until the engine is first used.
+
+    Statement parameters never reach the log or an error's message (hide_parameters): a login typed at
+    sign-in may be a password typed in the wrong box, and a value in a failed statement may be anything.
+    """
     raw = settings_or_url.database_url if isinstance(settings_or_url, Settings) else settings_or_url
     try:
         url = make_url(raw)
@@ -67,7 +71,7 @@ def make_engine(settings_or_url: Settings | str | URL, *, echo: bool = False) ->
     try:
         if url.get_backend_name() == "sqlite":
             return _sqlite_engine(url, shown, echo=echo)
-        return create_engine(url, pool_pre_ping=True, echo=echo)
+        return create_engine(url, pool_pre_ping=True, echo=echo, hide_parameters=True)
     except (NoSuchModuleError, ImportError) as exc:
         raise ConfigError(
             f"SALA_DATABASE_URL: cannot use {shown!r}: no such database driver ({exc}); {SUPPORTED}"
@@ -81,7 +85,7 @@ def _sqlite_engine(url: URL, shown: str, *, echo: bool) -> Engine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"SALA_DATABASE_URL: cannot use {shown!r}: {exc.strerror}: {exc.filename}") from exc
-    engine = create_engine(url, echo=echo)
+    engine = create_engine(url, echo=echo, hide_parameters=True)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine

@@ -88,7 +88,8 @@ class AuthSession(Base):
 
 class SignInFailure(Base):
     """A failed sign-in, kept for throttling (engine.accounts). `login` is the account's username when the
-    login named one, else the login as typed, lower-cased; `client` is the request's address when known."""
+    login named one, else "?" and the SHA-256 of the login as typed, lower-cased (it may be a password typed
+    in the wrong box); `client` is the request's address when known."""
 
     __tablename__ = "sign_in_failures"
     __table_args__ = (Index(None, "login", "failed_at"), Index(None, "client", "failed_at"))
