@@ -11,8 +11,8 @@ the other, or, for about a quarter of them, both at once from two threads racing
 A writer prints one JSON line per send to its stdout, flushed as soon as the send returns: an
 acknowledgement ("ack": true; the transaction committed) or the error. The check then compares the
 database with the plan and the acknowledgements: every acknowledged answer stored exactly once and as
-sent, no attempt half-written (every attempt has all its responses), no attempt under a key that was
-never planned, both sends of a test answered with the same attempt.
+sent, no attempt half-written (every attempt has all its responses) or altered, no attempt under a key
+that was never planned, both sends of a test answered with the same attempt.
 
     .venv/bin/python scripts/writers_load.py [--url URL] [--learners 200] [--processes 10] [--json FILE]
     .venv/bin/python scripts/writers_load.py writer PLAN.json [--share I/N] [--ready FILE --go FILE]
@@ -292,14 +292,16 @@ def check(plan: dict, lines: list[dict]) -> dict:
     acks = [line for line in lines if line["ack"] and line["kind"] in ANSWER_KINDS]
     acked = {line["key"] for line in acks}
     stored = stored_attempts(plan["url"], [learner["user_id"] for learner in plan["learners"]])
-    lost = duplicated = half_written = 0
+    lost = duplicated = half_written = altered = 0
     for key, attempt in stored.items():
         if key not in planned:
             duplicated += len(attempt["answers"])  # nothing but the plan's keys may be stored
             continue
         user_id, step = planned[key]
-        if attempt["user_id"] != user_id or attempt["kind"] != step["kind"] or attempt["answers"] != step["expected"]:
+        if set(attempt["answers"]) != set(step["expected"]):
             half_written += 1
+        elif attempt["user_id"] != user_id or attempt["kind"] != step["kind"] or attempt["answers"] != step["expected"]:
+            altered += 1
     for key in acked:
         expected = planned[key][1]["expected"]
         kept = stored.get(key, {}).get("answers", {})
@@ -318,7 +320,8 @@ def check(plan: dict, lines: list[dict]) -> dict:
         "acknowledged": sum(len(planned[key][1]["expected"]) for key in acked),
         "stored_attempts": sum(key in planned for key in stored),
         "stored_responses": sum(len(a["answers"]) for a in stored.values()),
-        "lost": lost, "duplicated": duplicated, "half_written": half_written, "disagreeing_replies": disagreeing,
+        "lost": lost, "duplicated": duplicated, "half_written": half_written, "altered": altered,
+        "disagreeing_replies": disagreeing,
         "unacknowledged_but_stored": sum(key in planned and key not in acked for key in stored),
         "errors": len(errors), "error_kinds": dict(Counter(errors).most_common(5)),
         "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
@@ -333,7 +336,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def clean(figures: dict) -> bool:
-    return not (figures["lost"] or figures["duplicated"] or figures["half_written"] or figures["disagreeing_replies"])
+    return not any(figures[k] for k in ("lost", "duplicated", "half_written", "altered", "disagreeing_replies"))
 
 
 # --- the command line ---------------------------------------------------------------------------------------------
@@ -366,6 +369,7 @@ def table(r: dict) -> str:
         ("lost", r["lost"], ""),
         ("duplicated", r["duplicated"], ""),
         ("half-written", r["half_written"], "attempts without all their responses"),
+        ("altered", r["altered"], "attempts stored otherwise than sent"),
         ("errors", r["errors"], "; ".join(f"{n}× {kind}" for kind, n in r["error_kinds"].items())),
         ("p50 latency", f"{ms['p50']:.1f} ms", "one send in its own transaction, commit included"),
         ("p95 latency", f"{ms['p95']:.1f} ms", ""),

@@ -53,11 +53,11 @@ def test_every_acknowledged_answer_is_stored_once(db_url, tmp_path, capsys):
 
     assert figures["error_kinds"] == {}
     assert {k: figures[k] for k in ("sends", "acknowledged_sends", "acknowledged", "stored_attempts",
-                                    "stored_responses", "lost", "duplicated", "half_written",
+                                    "stored_responses", "lost", "duplicated", "half_written", "altered",
                                     "disagreeing_replies", "unacknowledged_but_stored")} == {
         "sends": LEARNERS * 34, "acknowledged_sends": LEARNERS * 34, "acknowledged": LEARNERS * 20,
         "stored_attempts": LEARNERS * 16, "stored_responses": LEARNERS * 20, "lost": 0, "duplicated": 0,
-        "half_written": 0, "disagreeing_replies": 0, "unacknowledged_but_stored": 0}
+        "half_written": 0, "altered": 0, "disagreeing_replies": 0, "unacknowledged_but_stored": 0}
     # Of the two sends of a test, exactly one kept it and the other was answered with it.
     kept = Counter(line["key"] for line in lines if "duplicate" in line and not line["duplicate"])
     replayed = Counter(line["key"] for line in lines if line.get("duplicate"))

@@ -12,7 +12,7 @@ killed ones stopped, and the database ends holding every answer once.
 import importlib.util
 import json
 import os
-import select
+import selectors
 import signal
 import sqlite3
 import subprocess
@@ -20,8 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, select, update
 
-from engine.store.db import make_engine, migrate
+from engine.store.db import make_engine, migrate, session_factory, transaction
+from engine.store.models import Attempt, Response
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
@@ -46,11 +48,12 @@ def run_writer(plan_path: Path, kill_after: int | None) -> tuple[list[dict], int
     complete line it printed, and its exit status."""
     writer = subprocess.Popen(wl.writer_command(plan_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     buffer, lines = b"", []
+    waiting = selectors.DefaultSelector()
+    waiting.register(writer.stdout, selectors.EVENT_READ)
     try:
         deadline = time.monotonic() + TIMEOUT
         while kill_after is None or sum(line["ack"] for line in lines) < kill_after:
-            ready, _, _ = select.select([writer.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            assert ready, f"the writer printed nothing for {TIMEOUT} s"
+            assert waiting.select(max(0.0, deadline - time.monotonic())), f"the writer printed nothing for {TIMEOUT} s"
             chunk = os.read(writer.stdout.fileno(), 65536)
             if not chunk:
                 break
@@ -67,6 +70,7 @@ def run_writer(plan_path: Path, kill_after: int | None) -> tuple[list[dict], int
             writer.kill()
             writer.wait()
         error = writer.stderr.read().decode(errors="replace")
+        waiting.close()
         writer.stdout.close()
         writer.stderr.close()
     lines += [json.loads(text) for text in buffer.split(b"\n")[:-1]]
@@ -108,10 +112,24 @@ def test_a_killed_writer_loses_nothing_it_acknowledged(db_url, tmp_path, capsys)
                   {k: figures[k] for k in ("acknowledged", "stored_responses", "lost", "duplicated", "half_written",
                                            "unacknowledged_but_stored", "errors")})
         assert figures["error_kinds"] == {}
-        assert (figures["lost"], figures["duplicated"], figures["half_written"], figures["disagreeing_replies"]) == (
-            0, 0, 0, 0)
+        assert [figures[k] for k in ("lost", "duplicated", "half_written", "altered", "disagreeing_replies")] == [
+            0, 0, 0, 0, 0]
 
     # The last writer ran to the end: everything is there once, acknowledged.
     assert (figures["acknowledged"], figures["stored_responses"], figures["stored_attempts"]) == (
         LEARNERS * 20, LEARNERS * 20, LEARNERS * 16)
     assert figures["unacknowledged_but_stored"] == 0
+
+    # The check is not blind: one response taken away and one answer changed are both seen.
+    engine = make_engine(db_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            pre, post = (session.scalar(select(Attempt.id).where(Attempt.kind == kind).limit(1))
+                         for kind in ("pre", "post"))
+            session.execute(delete(Response).where(Response.attempt_id == pre, Response.item_id == "t01"))
+            session.execute(update(Response).where(Response.attempt_id == post, Response.item_id == "t02")
+                            .values(answer='"nonsense"'))
+    finally:
+        engine.dispose()
+    figures = wl.check(plan, seen)
+    assert (figures["lost"], figures["half_written"], figures["altered"]) == (2, 1, 1)
