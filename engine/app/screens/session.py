@@ -39,10 +39,27 @@ module = ctx.course.module(live_row.module_id)
 st.title(module.title)
 
 
+def grid_problem(p: classroom_paper.GridProblem) -> str:
+    """One problem of a paper grid, translated; the column comes from the file, so it is shown as text."""
+    reason = ctx.t(f"grid.err_{p.code}")
+    if p.row is not None:
+        return ctx.t("roster.at", row=number(ctx.lang, p.row), column=md(p.column) or "—", reason=reason)
+    return ctx.t("grid.at_column", column=md(p.column), reason=reason) if p.column else reason
+
+
 def act(action) -> None:
     try:
         with ctx.write() as db:
             action(db, db.get(User, user.id))
+    except classroom_paper.PaperRefused as exc:
+        state.log.warning("refused: %s", exc)
+        cells = [p for p in exc.problems if isinstance(p, classroom_paper.GridProblem)]
+        if not cells:  # the two entries differ, or a sheet is typed once: the differences are listed above
+            st.error(ctx.t("grid.commit_refused"))
+            return
+        st.error(ctx.t("grid.refused", n=number(ctx.lang, len(cells))))
+        st.markdown("\n".join(f"- {grid_problem(p)}" for p in cells))
+        return
     except (InputError, NotAllowed) as exc:
         st.error(ctx.t("study.refused"))
         state.log.warning("refused: %s", exc)
