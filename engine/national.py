@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from engine.analytics import GroupSummary, PrePostSums, disaggregate_sums
@@ -21,6 +21,7 @@ from engine.content.model import Course, Module
 from engine.errors import InputError, NotAllowed
 from engine.quiz import decode_answer
 from engine.store.models import Attempt, ModuleResult, Response, User
+from engine.summaries import passed_case
 from engine.trainer import SEE_ALL
 
 DIMENSIONS = ("sex", "province_code")
@@ -51,12 +52,6 @@ class NationalOverview:
     """By module: learners who passed it."""
 
 
-def _passed(course: Course):
-    """1 when the row's best post-test reaches its module's pass mark, else 0 (SQL)."""
-    marks = case({m.id: m.pass_mark for m in course.modules}, value=ModuleResult.module_id, else_=literal(101.0))
-    return case((ModuleResult.best_post_percent + _EPS >= marks, 1), else_=0)
-
-
 def overview(session: Session, *, user: User, course: Course) -> NationalOverview:
     """Completion and pre/post by sex and by province, every learner of the country."""
     _check(user)
@@ -75,7 +70,7 @@ def overview(session: Session, *, user: User, course: Course) -> NationalOvervie
                when_paired(gain), when_paired(gain * gain),
                func.coalesce(func.sum(case((has_room, gain / (100.0 - ModuleResult.pre_percent)), else_=0.0)), 0),
                func.coalesce(func.sum(case((has_room, 1), else_=0)), 0),
-               func.coalesce(func.sum(_passed(course)), 0))
+               func.coalesce(func.sum(passed_case(course)), 0))
         .join(User, User.id == ModuleResult.user_id).where(learner)
         .group_by(ModuleResult.module_id, User.sex, User.province_code)
     ).all()
@@ -92,7 +87,7 @@ def overview(session: Session, *, user: User, course: Course) -> NationalOvervie
     people = session.execute(select(User.sex, User.province_code, func.count()).where(learner)
                              .group_by(User.sex, User.province_code)).all()
     done_all = (select(ModuleResult.user_id).where(ModuleResult.module_id.in_([m.id for m in course.modules]),
-                                                   _passed(course) == 1)
+                                                   passed_case(course) == 1)
                 .group_by(ModuleResult.user_id).having(func.count() == len(course.modules)).subquery())
     completed = session.execute(select(User.sex, User.province_code, func.count()).join(done_all, done_all.c.user_id
                                 == User.id).where(learner).group_by(User.sex, User.province_code)).all()

@@ -15,13 +15,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, tuple_
+from sqlalchemy import Connection, case, delete, func, insert, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from engine.store.models import Attempt, ModuleResult, SectionProgress, User
 
 CHUNK = 500
 """Learners per round of queries in a refresh: keeps every IN list well inside both databases' limits."""
+
+
+def passed_case(course):
+    """SQL: 1 when a module_results row's best post-test reaches its module's pass mark, else 0."""
+    marks = case({m.id: m.pass_mark for m in course.modules}, value=ModuleResult.module_id, else_=literal(101.0))
+    return case((ModuleResult.best_post_percent + 1e-9 >= marks, 1), else_=0)
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from engine.analytics import (
@@ -31,7 +31,8 @@ from engine.content.model import Course
 from engine.errors import NotAllowed
 from engine.quiz import decode_answer
 from engine.store.base import utcnow
-from engine.store.models import Attempt, Cohort, Enrolment, Response, SectionProgress, User
+from engine.store.models import Attempt, Cohort, Enrolment, ModuleResult, Response, SectionProgress, User
+from engine.summaries import passed_case
 
 SEE_ALL = ("coordinator", "admin")
 INACTIVE_DAYS = 14
@@ -256,22 +257,32 @@ class CascadeNode:
 
 
 def cascade(session: Session, cohorts: Sequence[Cohort], course: Course) -> list[CascadeNode]:
-    nodes = []
-    for cohort in cohorts:
-        rows = learners(session, [cohort.id])
-        ids = [r.id for r in rows]
-        by_module = scores(session, ids, course)
-        gains = [s.post - s.pre for module in by_module.values() for s in module
-                 if s.pre is not None and s.post is not None]
-        passed = defaultdict(int)
-        for p in progress(session, ids, course):
-            passed[p.learner_id] += p.passed_post_test
-        trainer = session.get(User, cohort.trainer_id) if cohort.trainer_id else None
-        nodes.append(CascadeNode(cohort.id, cohort.name, cohort.parent_id, cohort.kind,
-                                 trainer.full_name_km if trainer else None, len(ids),
-                                 sum(1 for uid in ids if passed[uid] == len(course.modules)),
-                                 sum(gains) / len(gains) if gains else None))
-    return nodes
+    """One node per cohort, from the module summaries in three grouped queries, however many cohorts."""
+    ids = [c.id for c in cohorts]
+    learners_of = dict(session.execute(
+        select(Enrolment.cohort_id, func.count()).join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.cohort_id.in_(ids), User.role == "learner").group_by(Enrolment.cohort_id)).all())
+    paired = and_(ModuleResult.pre_percent.is_not(None), ModuleResult.best_post_percent.is_not(None))
+    gains = {cohort_id: (float(total) / n if n else None) for cohort_id, total, n in session.execute(
+        select(Enrolment.cohort_id,
+               func.coalesce(func.sum(case((paired, ModuleResult.best_post_percent - ModuleResult.pre_percent),
+                                           else_=0.0)), 0.0),
+               func.coalesce(func.sum(case((paired, 1), else_=0)), 0))
+        .join(ModuleResult, ModuleResult.user_id == Enrolment.user_id).join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.cohort_id.in_(ids), User.role == "learner").group_by(Enrolment.cohort_id))}
+    passed_all = (select(Enrolment.cohort_id, ModuleResult.user_id)
+                  .join(ModuleResult, ModuleResult.user_id == Enrolment.user_id)
+                  .join(User, User.id == Enrolment.user_id)
+                  .where(Enrolment.cohort_id.in_(ids), User.role == "learner",
+                         ModuleResult.module_id.in_([m.id for m in course.modules]), passed_case(course) == 1)
+                  .group_by(Enrolment.cohort_id, ModuleResult.user_id)
+                  .having(func.count() == len(course.modules)).subquery())
+    completed = dict(session.execute(select(passed_all.c.cohort_id, func.count())
+                                     .group_by(passed_all.c.cohort_id)).all())
+    trainers = dict(session.execute(select(User.id, User.full_name_km).where(
+        User.id.in_({c.trainer_id for c in cohorts if c.trainer_id}))).all())
+    return [CascadeNode(c.id, c.name, c.parent_id, c.kind, trainers.get(c.trainer_id), learners_of.get(c.id, 0),
+                        completed.get(c.id, 0), gains.get(c.id)) for c in cohorts]
 
 
 @dataclass(frozen=True)

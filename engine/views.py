@@ -12,11 +12,11 @@ from engine.content.model import Course
 from engine.learning import ModuleRecord, passed
 from engine.store.base import utcnow
 from engine.store.models import (
-    Attempt,
     Certificate,
     ClassroomSession,
     Cohort,
     Enrolment,
+    ModuleResult,
     User,
 )
 from engine.trainer import SEE_ALL, cohort_scope
@@ -69,7 +69,9 @@ class CohortSummary:
     learners: int
     active_7d: int
     mean_pre: float | None
+    """Mean over learners and modules of the first pre-test (percent)."""
     mean_post: float | None
+    """Mean over learners and modules of the best post-test (percent)."""
 
 
 
@@ -88,20 +90,23 @@ def cohort_summaries(session: Session, *, user: User, now: datetime | None = Non
     learners = dict(session.execute(
         select(Enrolment.cohort_id, func.count()).where(Enrolment.cohort_id.in_(ids)).group_by(Enrolment.cohort_id)
     ).all())
+    # From the module summaries (engine.summaries): one row per learner and module, not every attempt, so an
+    # administrator's list of every cohort in the country stays a few grouped queries.
     active = dict(session.execute(
-        select(Enrolment.cohort_id, func.count(func.distinct(Attempt.user_id)))
-        .join(Attempt, Attempt.user_id == Enrolment.user_id)
-        .where(Enrolment.cohort_id.in_(ids), Attempt.submitted_at >= now - timedelta(days=7))
+        select(Enrolment.cohort_id, func.count(func.distinct(ModuleResult.user_id)))
+        .join(ModuleResult, ModuleResult.user_id == Enrolment.user_id)
+        .where(Enrolment.cohort_id.in_(ids), ModuleResult.last_activity_at >= now - timedelta(days=7))
         .group_by(Enrolment.cohort_id)
     ).all())
     means: dict[tuple[str, str], float] = {}
-    for cohort_id, kind, mean in session.execute(
-        select(Enrolment.cohort_id, Attempt.kind, func.avg(100.0 * Attempt.score / Attempt.max_score))
-        .join(Attempt, Attempt.user_id == Enrolment.user_id)
-        .where(Enrolment.cohort_id.in_(ids), Attempt.kind.in_(("pre", "post")), Attempt.max_score > 0)
-        .group_by(Enrolment.cohort_id, Attempt.kind)
+    for cohort_id, mean_pre, mean_post in session.execute(
+        select(Enrolment.cohort_id, func.avg(ModuleResult.pre_percent), func.avg(ModuleResult.best_post_percent))
+        .join(ModuleResult, ModuleResult.user_id == Enrolment.user_id)
+        .where(Enrolment.cohort_id.in_(ids)).group_by(Enrolment.cohort_id)
     ):
-        means[(cohort_id, kind)] = float(mean)
+        for kind, mean in (("pre", mean_pre), ("post", mean_post)):
+            if mean is not None:
+                means[(cohort_id, kind)] = float(mean)
     return [
         CohortSummary(c.id, c.name, c.kind, c.province_code, parent_name, trainer_name, learners.get(c.id, 0),
                       active.get(c.id, 0), means.get((c.id, "pre")), means.get((c.id, "post")))

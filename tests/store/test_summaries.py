@@ -163,3 +163,21 @@ def test_the_dashboard_equals_the_figures_one_by_one(demo):
         theirs = trainer.visible_cohorts(session, user=other)[0]
         with pytest.raises(NotAllowed):
             trainer.dashboard(session, user=me, course=COURSE, cohort_ids=[theirs.id])
+
+
+def test_the_cascade_from_summaries_equals_each_cohort_row_by_row(demo):
+    with transaction(demo.sessions) as session:
+        admin = session.scalar(select(User).where(User.username == "demo.admin"))
+        cohorts = trainer.visible_cohorts(session, user=admin)
+        nodes = trainer.cascade(session, cohorts, COURSE)
+        assert len(nodes) == len(cohorts) >= 3
+        for cohort, node in zip(cohorts, nodes, strict=True):
+            ids = [r.id for r in trainer.learners(session, [cohort.id])]
+            by_module = trainer.scores(session, ids, COURSE)
+            gains = [s.post - s.pre for m in by_module.values() for s in m if s.pre is not None and s.post is not None]
+            passed = {uid: 0 for uid in ids}
+            for p in trainer.progress(session, ids, COURSE):
+                passed[p.learner_id] += p.passed_post_test
+            assert node.learners == len(ids)
+            assert node.completed_all == sum(1 for n in passed.values() if n == len(COURSE.modules))
+            assert close(node.mean_gain, sum(gains) / len(gains) if gains else None)
