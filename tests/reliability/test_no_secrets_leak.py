@@ -210,3 +210,36 @@ def test_the_sign_in_page_says_how_long_to_wait(app, lang, minutes, login):
 
 def test_models_know_the_failures_table():
     assert "sign_in_failures" in Base.metadata.tables
+
+
+@pytest.mark.parametrize("lang", ["en", "km"])
+def test_a_learner_changes_their_own_password_and_every_other_tab_is_signed_out(app, demo_env, logs, lang):
+    username = {"en": "learner143", "km": "learner144"}[lang]
+    here, elsewhere = app(username, lang), app(username, lang)
+    here.run()
+    elsewhere.run()
+    here.switch_page("screens/profile.py").run()
+    submit = "FormSubmitter:change_password-" + t(lang, "profile.change_submit")
+
+    here.text_input(key="pw_current").input("not-the-password")
+    here.text_input(key="pw_new").input("Kampot-river-2026")
+    here.text_input(key="pw_again").input("Kampot-river-2026")
+    here.button(key=submit).click().run()
+    assert [e.value for e in here.error] == [t(lang, "profile.wrong_current")]
+
+    here.text_input(key="pw_current").input("sala-demo-2026")
+    here.text_input(key="pw_new").input("Kampot-river-2026")
+    here.text_input(key="pw_again").input("Kampot-river-2026")
+    here.button(key=submit).click().run()
+    assert not here.exception and [s.value for s in here.success] == [t(lang, "profile.password_changed")]
+    assert t(lang, "profile.title") in titles(here)  # this tab stays signed in, with a new token
+
+    elsewhere.run()
+    assert t(lang, "sign_in.title") in titles(elsewhere)  # every other sign-in has ended
+    factory = session_factory(make_engine(demo_env["SALA_DATABASE_URL"]))
+    with factory() as s:
+        assert accounts.authenticate(s, login=username, password="Kampot-river-2026").username == username
+        assert accounts.authenticate(s, login=username, password="sala-demo-2026") is None
+    logged = logs[0].text() + logs[1].text
+    assert f"password changed: {username}" in logged
+    assert "Kampot-river-2026" not in logged and "not-the-password" not in logged

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from engine import accounts, throttle
-from engine.errors import Throttled
+from engine.errors import FieldError, Throttled
 from engine.store.db import make_engine, session_factory, transaction
 from engine.store.models import AuthSession, Cohort, Enrolment, SignInFailure, User
 
@@ -257,3 +257,43 @@ def test_the_database_keeps_only_digests_of_tokens(store):
     with store.sessions() as s:
         digests = s.scalars(select(AuthSession.token_hash)).all()
     assert token not in digests and len(digests) == 1 and len(digests[0]) == 64
+
+
+# --- Changing one's own password ------------------------------------------------------------------------------
+
+
+def test_changing_ones_own_password_ends_every_other_sign_in(store):
+    add_user(store, "sovann")
+    add_user(store, "neighbour2")
+    phone, laptop, other = token_for(store, "sovann"), token_for(store, "sovann"), token_for(store, "neighbour2")
+
+    fresh = accounts.change_password(store.sessions, user_id=user_id(store, "sovann"), current=PASSWORD,
+                                     new="my-own-pass-2026", days=1)
+
+    assert [who(store, t) for t in (phone, laptop, fresh, other)] == [None, None, "sovann", "neighbour2"]
+    assert attempt(store, "sovann", PASSWORD, T0) == "wrong"
+    assert attempt(store, "sovann", "my-own-pass-2026", T0 + timedelta(seconds=1)) == "ok"
+
+
+def test_a_wrong_current_password_changes_nothing_and_counts_like_a_failed_sign_in(store):
+    add_user(store, "sophea")
+    kept = token_for(store, "sophea")
+    uid = user_id(store, "sophea")
+    for m in range(5):
+        with pytest.raises(FieldError) as wrong:
+            accounts.change_password(store.sessions, user_id=uid, current=WRONG, new="my-own-pass-2026", days=1,
+                                     now=minutes(m))
+        assert (wrong.value.field, wrong.value.code) == ("current_password", "wrong_current")
+    with pytest.raises(Throttled):
+        accounts.change_password(store.sessions, user_id=uid, current=PASSWORD, new="my-own-pass-2026", days=1,
+                                 now=minutes(5))
+    with pytest.raises(FieldError) as short:
+        accounts.change_password(store.sessions, user_id=uid, current=PASSWORD, new="short", days=1, now=minutes(30))
+    assert short.value.code == "password_short"
+    assert who(store, kept) == "sophea"
+    assert attempt(store, "sophea", PASSWORD, minutes(30)) == "ok"
+
+
+def user_id(store, username: str) -> str:
+    with store.sessions() as s:
+        return s.scalar(select(User.id).where(User.username == username))
