@@ -26,9 +26,9 @@ ROLE_PAGES = {
     "trainer": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom", "session"]},
     "facilitator": {"section_teach": ["classroom", "session", "cohorts", "cohort", "report"]},
     "coordinator": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom", "session"],
-                    "section_admin": ["bundles"]},
+                    "section_admin": ["national", "bundles"]},
     "admin": {"section_teach": ["cohorts", "cohort", "cascade", "report", "classroom", "session"],
-              "section_admin": ["users", "content", "bundles"]},
+              "section_admin": ["national", "users", "content", "bundles"]},
 }
 ICONS = {
     "sign_in": ":material/login:", "register": ":material/person_add:", "verify": ":material/verified:",
@@ -37,7 +37,7 @@ ICONS = {
     "cascade": ":material/account_tree:", "classroom": ":material/co_present:", "users": ":material/manage_accounts:",
     "content": ":material/menu_book:", "profile": ":material/person:", "report": ":material/print:",
     "join": ":material/qr_code_scanner:", "session": ":material/cast_for_education:",
-    "bundles": ":material/upload_file:",
+    "bundles": ":material/upload_file:", "national": ":material/public:",
 }
 
 

@@ -12,11 +12,11 @@ ROLE_PAGES = {
     "demo.learner": ["course_map", "study", "results", "certificate", "join", "profile", "verify"],
     "demo.trainer": ["cohorts", "cohort", "cascade", "report", "classroom", "session", "profile", "verify"],
     "demo.facilitator": ["classroom", "session", "cohorts", "cohort", "report", "profile", "verify"],
-    "demo.admin": ["cohorts", "cohort", "cascade", "report", "classroom", "session", "users", "content", "bundles",
-                   "profile", "verify"],
+    "demo.admin": ["cohorts", "cohort", "cascade", "report", "classroom", "session", "national", "users", "content",
+                   "bundles", "profile", "verify"],
 }
 ALL_PAGES = {"sign_in", "register", "verify", "course_map", "study", "results", "certificate", "cohorts", "cohort",
-             "cascade", "report", "classroom", "session", "join", "users", "content", "bundles", "profile"}
+             "cascade", "report", "classroom", "session", "join", "users", "content", "bundles", "profile", "national"}
 CASES = [(user, page, lang) for user, pages in ROLE_PAGES.items() for page in pages for lang in ("km", "en")]
 
 
