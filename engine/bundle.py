@@ -6,7 +6,7 @@ A bundle is a ZIP holding two files:
   and database), the session it carries, row counts, and the rows of each table as JSON objects with
   every column of the table (read from the table's metadata, so a column added by a migration travels
   without a change here), datetimes as ISO 8601 in UTC, rows in primary-key order; a staff account's
-  password hash never travels (see NO_PASSWORD);
+  password hash and another cohort's enrolment code never travel (see NOT_CARRIED);
 - `SHA256SUMS`: the SHA-256 of bundle.json, in `sha256sum -c` form.
 
 Importing checks the ZIP, the checksum, the format, the schema revision and every value before it
@@ -73,7 +73,12 @@ NO_PASSWORD = "!"
 """Carried instead of the password hash of a staff account (facilitator, trainer, coordinator, administrator):
 whoever downloads a session's bundle must not get the hashes of the staff it names (the administrator, as the
 parent cohort's trainer). Staff accounts are kept on the server; a learner's hash travels, for an account made
-on the laptop. No password matches it, and on import it never counts as a difference."""
+on the laptop. No password matches it."""
+NOT_CARRIED = {("users", "password_hash"): NO_PASSWORD, ("cohorts", "enrol_code"): None,
+               ("cohorts", "enrol_code_expires_at"): None}
+"""What a bundle holds in place of a secret it does not carry: staff password hashes, and the enrolment code
+of every cohort but the session's own (a parent cohort's code would let its holder register people into the
+ToT cohort). On import, a value equal to its stand-in is never a difference: the server keeps its own."""
 CHUNK = 500
 _PG_IMPORT_LOCK = 0x5A1B  # one import at a time on a shared PostgreSQL server
 
@@ -267,6 +272,10 @@ def _collect(connection: Connection, tables: dict[str, Table], session_id: str) 
     for row in carried["users"].values():
         if row.get("role") != "learner":
             row["password_hash"] = NO_PASSWORD
+    for row_id, row in carried["cohorts"].items():
+        if row_id != cohort_id:
+            row.update({column: NOT_CARRIED["cohorts", column] for column in ("enrol_code", "enrol_code_expires_at")
+                        if column in row})
     return carried
 
 
@@ -509,7 +518,7 @@ def _plan_table(connection: Connection, table: Table, rows: list[dict], plan: _P
             new.append(row)
             continue
         differing = [column for column, value in row.items() if _encode(value) != server.get(column)
-                     and not (name == "users" and column == "password_hash" and value == NO_PASSWORD)]
+                     and not ((name, column) in NOT_CARRIED and value == NOT_CARRIED[name, column])]
         if not differing:
             report.skipped_identical[name] += 1
         elif name in SERVER_KEEPS:
