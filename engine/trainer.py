@@ -112,6 +112,12 @@ def _members(cohort_ids: Sequence[str]) -> Select:
             .where(Enrolment.cohort_id.in_(cohort_ids), User.role == "learner"))
 
 
+def enrolled(session: Session, cohort_ids: Sequence[str]) -> int:
+    """How many learners the cohorts hold together (one counted once)."""
+    return session.scalar(select(func.count(func.distinct(Enrolment.user_id))).join(User, User.id == Enrolment.user_id)
+                          .where(Enrolment.cohort_id.in_(cohort_ids), User.role == "learner")) or 0
+
+
 def people(rows: Sequence[LearnerRow]) -> list[Person]:
     return [Person(r.id, r.sex, r.province_code, r.org_type, r.position, r.cohort_id) for r in rows]
 

@@ -20,9 +20,17 @@ if not cohorts:
     st.info(ctx.t("cohorts.none"))
     st.stop()
 ALL = "__all__"
+ALL_AT_MOST = 2000
+"""Learners the "all my cohorts" view may hold: beyond it (an administrator's country) the page would read
+every one of them on each rerun; the National overview answers with aggregates instead."""
 names = {c.id: c.name for c in cohorts}
 if len(cohorts) > 1:
-    names[ALL] = ctx.t("cohort.all_mine")
+    with ctx.db() as session:
+        together = trainer.enrolled(session, [c.id for c in cohorts])
+    if together <= ALL_AT_MOST:
+        names[ALL] = ctx.t("cohort.all_mine")
+    else:
+        st.caption(ctx.t("cohort.all_too_many", n=number(ctx.lang, together)))
 if st.session_state.get("cohort_id") not in names:
     st.session_state["cohort_id"] = cohorts[0].id
 cohort_id = st.selectbox(ctx.t("cohorts.name"), list(names), format_func=names.get, key="cohort_id")
