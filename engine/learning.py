@@ -171,7 +171,7 @@ def keep_attempt(session: Session, attempt: Attempt, result: Score) -> bool:
         if session.scalar(select(Attempt.id).where(Attempt.idempotency_key == attempt.idempotency_key)) is None:
             raise
         return False
-    summaries.touch(session, user_id=attempt.user_id, module_id=attempt.module_id)
+    summaries.note_attempt(session, attempt)
     return True
 
 
@@ -213,8 +213,9 @@ def open_section(session: Session, *, user_id: str, module_id: str, section_id: 
         SectionProgress.user_id == user_id, SectionProgress.module_id == module_id,
         SectionProgress.section_id == section_id))
     if exists is None:
-        session.add(SectionProgress(user_id=user_id, module_id=module_id, section_id=section_id))
-        summaries.touch(session, user_id=user_id, module_id=module_id)
+        now = utcnow()
+        session.add(SectionProgress(user_id=user_id, module_id=module_id, section_id=section_id, first_opened_at=now))
+        summaries.note_section(session, user_id=user_id, module_id=module_id, when=now, completed=False)
 
 
 def complete_section(session: Session, *, user_id: str, module_id: str, section_id: str) -> None:
@@ -224,7 +225,7 @@ def complete_section(session: Session, *, user_id: str, module_id: str, section_
         SectionProgress.section_id == section_id))
     if row.completed_at is None:
         row.completed_at = utcnow()
-        summaries.touch(session, user_id=user_id, module_id=module_id)
+        summaries.note_section(session, user_id=user_id, module_id=module_id, when=row.completed_at, completed=True)
 
 
 def submit_check(session: Session, *, course: Course, module: Module, user_id: str, section_id: str,

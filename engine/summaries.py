@@ -94,9 +94,45 @@ def refresh(db: Session | Connection, user_ids: Iterable[str] | None = None, mod
 
 
 def touch(session: Session, *, user_id: str, module_id: str) -> None:
-    """Bring one learner's summary of one module up to date with what this session has written."""
+    """Bring one learner's summary of one module up to date with what this session has written, by
+    recomputing it from the record (what a write that is not the newest event, or an unusual one, uses)."""
     session.flush()
     refresh(session, [user_id], module_id)
+
+
+def _row(session: Session, user_id: str, module_id: str) -> ModuleResult:
+    row = session.get(ModuleResult, (user_id, module_id))
+    if row is None:
+        row = ModuleResult(user_id=user_id, module_id=module_id, posts=0, sections_done=0)
+        session.add(row)
+    return row
+
+
+def note_attempt(session: Session, attempt: Attempt) -> None:
+    """Add one newly kept attempt, the learner's newest event in the module, to their summary: the same
+    result as `touch`, from the row alone (one read, one write instead of five statements). The submit
+    path runs under the database's write lock, so this keeps that lock for less time."""
+    row = _row(session, attempt.user_id, attempt.module_id)
+    if attempt.kind in ("pre", "post"):
+        percent = 100.0 * attempt.score / attempt.max_score if attempt.max_score else 0.0
+        if attempt.kind == "pre":
+            if row.pre_attempt_id is None:
+                row.pre_attempt_id, row.pre_percent = attempt.id, percent
+        else:
+            row.posts = (row.posts or 0) + 1
+            if row.post_attempt_id is None:
+                row.post_attempt_id = attempt.id
+            if row.best_post_percent is None or percent > row.best_post_percent:
+                row.best_post_percent, row.best_post_at = percent, attempt.submitted_at
+    row.last_activity_at = _later(row.last_activity_at, attempt.submitted_at)
+
+
+def note_section(session: Session, *, user_id: str, module_id: str, when: datetime, completed: bool) -> None:
+    """Add a section just opened (or just completed) to the learner's summary of the module."""
+    row = _row(session, user_id, module_id)
+    if completed:
+        row.sections_done = (row.sections_done or 0) + 1
+    row.last_activity_at = _later(row.last_activity_at, when)
 
 
 def stale(db: Session | Connection, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
