@@ -35,6 +35,7 @@ test: setup system
 	$(BIN)/ruff check engine tests
 	$(BIN)/sala validate --strict
 	$(BIN)/python -m pytest
+	BIN=$(BIN) ./scripts/bench-smoke.sh
 
 lint: setup
 	$(BIN)/ruff check engine tests
