@@ -173,5 +173,6 @@ def server_memory(url: str, root: Path, factory, sessions: int) -> Figure:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-    return Figure(f"app server memory, {len(opened)} sessions open", "≤ 1,024 MiB", max(samples), idle, unit="MiB",
+    return Figure(f"app server memory, sessions open ({len(opened)} sessions)", "≤ 1,024 MiB", max(samples), idle,
+                  unit="MiB",
                   note="RSS of the server process; lower column: the same server before any session")

@@ -378,7 +378,7 @@ def _submit_figures(report: Report, engine, factory, course: Course, runs: int, 
     if failures or lost:
         raise SalaError(f"bench: {len(failures)} submissions failed and {lost} were lost under {len(crowd)} "
                         f"concurrent participants: {failures[:3]}")
-    report.add(Figure(f"submit path, {len(crowd)} concurrent participants, p95", "≤ 300 ms, nothing lost",
+    report.add(Figure(f"submit path, concurrent participants, p95 ({len(crowd)} at once)", "≤ 300 ms, nothing lost",
                       percentile(results, 95), note=f"{len(results)} sends (each twice), {kept} attempts, "
                       f"{answers} answers kept, lost 0, duplicated {kept - len(crowd)}"))
 
