@@ -409,7 +409,9 @@ def open_app(app, world: World, role: str, lang: str) -> AppTest:
 
 def by_url(at: AppTest, page: str, params: dict[str, str] | None = None) -> AppTest:
     """The first request of a browser session for /<page>?<params>: Streamlit resolves a URL path to the
-    page whose url_path hashes to it, and falls back to the default page when the menu has none."""
+    page whose url_path hashes to it, and falls back to the default page when the menu has none. AppTest has
+    no public call for this (switch_page reaches only the pages already in the menu), hence its private
+    `_page_hash`, set before the first run as a browser's first request sets it."""
     at._page_hash = calc_hash(page)
     for key, value in (params or {}).items():
         at.query_params[key] = value
