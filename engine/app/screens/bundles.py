@@ -3,6 +3,7 @@ import streamlit as st
 from engine import bundle
 from engine.app import state
 from engine.app.i18n import number
+from engine.app.usertext import md
 from engine.errors import InputError
 
 ctx = state.current()
@@ -22,7 +23,8 @@ if upload is not None and st.button(ctx.t("bundles.import"), type="primary", key
     else:
         if report.conflicts:
             st.error(ctx.t("bundles.conflicts", n=number(ctx.lang, len(report.conflicts))))
-            st.markdown("\n".join(f"- {line}" for line in report.conflicts))
+            # A conflict names values the bundle carries (a username, a phone): shown as text, never as Markdown.
+            st.markdown("\n".join(f"- {md(line)}" for line in report.conflicts))
         else:
             st.success(ctx.t("bundles.done", inserted=number(ctx.lang, sum(report.inserted.values())),
                              skipped=number(ctx.lang, sum(report.skipped_identical.values()))))
