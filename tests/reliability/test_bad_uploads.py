@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import csv
 import hashlib
+import html
 import io
 import json
 import random
@@ -607,3 +608,39 @@ def test_the_bundle_page_says_which_check_failed(app, demo_env, kampot_session, 
     assert [e.value for e in at.error] == [t("km", "bundles.refused")]
     assert t("km", f"bundles.why_{check}") in [c.value for c in at.caption]
     assert {name: demo_count(factory, model) for name, model in (("users", User), ("paper", PaperEntry))} == tables
+
+
+@pytest.mark.app
+def test_bundle_conflicts_show_usernames_as_text(app, demo_env, kampot_session):
+    """A conflict line names the username the bundle carries: a username made of Markdown is shown as its
+    characters, never as a link or bold (CommonMark with raw HTML and every link allowed: the strictest)."""
+    from markdown_it import MarkdownIt
+
+    session_id, _ = kampot_session
+    factory = demo_factory(demo_env)
+    hostile = "**bold** [link](javascript:alert(1)) <b>x</b>"
+    with transaction(factory) as s:
+        s.add(User(username=hostile, password_hash="x", full_name_km="ឈ្មោះ"))
+    with factory() as s:
+        data = bundle.export_session(s, session_id=session_id)
+
+    def add_twin(doc):
+        twin = {**doc["tables"]["users"][0], "id": "00000000-0000-4000-8000-0000000000aa", "username": hostile,
+                "phone": None}
+        doc["tables"]["users"].append(twin)
+        doc["counts"]["users"] += 1
+
+    at = app("demo.admin", "en")
+    at.default_timeout = 120
+    at.run()
+    at.switch_page("screens/bundles.py").run()
+    at.file_uploader(key="bundle_file").upload("K7QX.zip", edited(data, add_twin), "application/zip").run()
+    at.button(key="bundle_import").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("en", "bundles.conflicts", n="1")]
+    commonmark = MarkdownIt("commonmark", {"html": True})
+    commonmark.validateLink = lambda url: True
+    shown = " ".join(commonmark.render(m.value) for m in at.markdown if "belongs to another id" in m.value)
+    assert "belongs to another id" in shown
+    assert "<strong>" not in shown and "<a " not in shown and "<b>" not in shown
+    assert html.escape(hostile, quote=False) in shown  # every character of it, as written
