@@ -39,11 +39,14 @@ def fingerprint(root: Path) -> str:
             continue
         with entries:
             for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(entry.path)
-                elif entry.is_file():
-                    stat = entry.stat()
-                    found.append(f"{entry.path}:{stat.st_mtime_ns}:{stat.st_size}")
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    elif entry.is_file():
+                        stat = entry.stat()
+                        found.append(f"{entry.path}:{stat.st_mtime_ns}:{stat.st_size}")
+                except OSError:  # a symbolic link loop, or a file gone meanwhile: validation names it
+                    found.append(f"{entry.path}:unreadable")
     return hashlib.sha256("\n".join(sorted(found)).encode()).hexdigest()
 
 
