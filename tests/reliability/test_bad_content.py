@@ -30,6 +30,13 @@ APP_CASES = [
 BY_NAME = {case.name: case for case in CASES}
 
 
+@pytest.fixture(autouse=True)
+def _drop_the_tree(tmp_path):
+    """pytest keeps the temporary folders of recent runs: the 50 MB files are not kept with them."""
+    yield
+    shutil.rmtree(tmp_path / "course-root", ignore_errors=True)
+
+
 def broken(tmp_path: Path, case: Case) -> Path:
     root = tmp_path / "course-root"
     shutil.copytree(SAMPLE, root)
