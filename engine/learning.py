@@ -171,7 +171,7 @@ def keep_attempt(session: Session, attempt: Attempt, result: Score) -> bool:
         if session.scalar(select(Attempt.id).where(Attempt.idempotency_key == attempt.idempotency_key)) is None:
             raise
         return False
-    summaries.note_attempt(session, attempt)
+    summaries.note_attempt(session, attempt, result)
     return True
 
 

@@ -21,6 +21,7 @@ from engine.content.model import Course, Module
 from engine.errors import InputError, NotAllowed
 from engine.quiz import decode_answer
 from engine.store.models import Attempt, ModuleResult, Response, User
+from engine.store.models import ItemCount as Counted
 from engine.summaries import passed_case
 from engine.trainer import SEE_ALL
 
@@ -108,32 +109,29 @@ def overview(session: Session, *, user: User, course: Course) -> NationalOvervie
 
 
 def item_counts(session: Session, *, module: Module, kind: str) -> tuple[list[ItemCount], int]:
-    """Counts of (item, total score, answer, right) over every learner's first `kind` test of `module`,
-    and how many of those attempts lack some of the test's items (left out).
+    """Counts of (item, total score, answer, right) over everyone's first `kind` test of `module`, and
+    how many of those attempts lack some of the test's items (left out).
 
-    One GROUP BY, taking each attempt's total from its stored score (every graded item is worth one
-    point, engine.quiz). That holds when each attempt answered exactly this test's items; if any attempt
-    did not (one taken on an earlier version of the test), the counts disagree and the exact query, which
-    totals the responses themselves and leaves such attempts out, runs instead."""
+    Read from the item_counts summary (engine.summaries keeps it on write): a few hundred rows, however
+    large the country. The counts presume each first attempt answered exactly this test's items; when any
+    did not (one taken on an earlier version of the test), they disagree with the number of attempts, and
+    the exact query, which totals the responses themselves and leaves such attempts out, runs instead."""
     if kind not in ("pre", "post"):
         raise InputError(f"kind: expected pre or post, got {kind!r}")
     items = [i.id for i in (module.pre_test if kind == "pre" else module.post_test) if i.graded]
     first = ModuleResult.pre_attempt_id if kind == "pre" else ModuleResult.post_attempt_id
-    graded = and_(Response.item_id.in_(items), Response.correct.is_not(None))
-    firsts = (select(Attempt.id, Attempt.score).select_from(ModuleResult)
-              .join(User, User.id == ModuleResult.user_id).join(Attempt, Attempt.id == first)
-              .where(ModuleResult.module_id == module.id, User.role == "learner"))
-    quick = firsts.subquery()
-    rows = session.execute(
-        select(Response.item_id, quick.c.score, Response.answer, Response.correct, func.count())
-        .join(quick, quick.c.id == Response.attempt_id).where(graded)
-        .group_by(Response.item_id, quick.c.score, Response.answer, Response.correct)).all()
+    rows = session.execute(select(Counted.item_id, Counted.total, Counted.answer, Counted.correct, Counted.n)
+                           .where(Counted.module_id == module.id, Counted.kind == kind)).all()
     per_item: dict[str, int] = defaultdict(int)
     for item_id, _, _, _, count in rows:
         per_item[item_id] += count
-    attempts = session.scalar(select(func.count()).select_from(quick))
+    attempts = session.scalar(select(func.count()).select_from(ModuleResult)
+                              .where(ModuleResult.module_id == module.id, first.is_not(None)))
     if set(per_item.values()) - {attempts} or (attempts and set(per_item) != set(items)):
-        return _exact_item_counts(session, firsts.subquery(), items, graded)
+        firsts = (select(Attempt.id).select_from(ModuleResult).join(Attempt, Attempt.id == first)
+                  .where(ModuleResult.module_id == module.id).subquery())
+        graded = and_(Response.item_id.in_(items), Response.correct.is_not(None))
+        return _exact_item_counts(session, firsts, items, graded)
     return [_count(*row) for row in rows], 0
 
 
@@ -157,7 +155,8 @@ def _exact_item_counts(session: Session, attempts, items: list[str], graded) -> 
 
 
 def item_analysis(session: Session, *, user: User, module: Module, kind: str) -> ItemAnalysis:
-    """Moodle-style item analysis of the module's `kind` test over every learner's first attempt."""
+    """Moodle-style item analysis of the module's `kind` test over everyone's first attempt (learners, and
+    trainers who took the course in their ToT cohort)."""
     _check(user)
     counts, excluded = item_counts(session, module=module, kind=kind)
     items = module.pre_test if kind == "pre" else module.post_test

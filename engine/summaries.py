@@ -18,7 +18,8 @@ from datetime import datetime
 from sqlalchemy import Connection, case, delete, func, insert, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from engine.store.models import Attempt, ModuleResult, SectionProgress, User
+from engine.quiz import Score, encode_answer
+from engine.store.models import Attempt, ItemCount, ModuleResult, Response, SectionProgress, User
 
 CHUNK = 500
 """Learners per round of queries in a refresh: keeps every IN list well inside both databases' limits."""
@@ -75,13 +76,17 @@ def _rows(db: Session | Connection, user_ids: Sequence[str], module_id: str | No
     return list(rows.values())
 
 
-def refresh(db: Session | Connection, user_ids: Iterable[str] | None = None, module_id: str | None = None) -> int:
+def refresh(db: Session | Connection, user_ids: Iterable[str] | None = None, module_id: str | None = None, *,
+            item_counts: bool = True) -> int:
     """Recompute the summaries of `user_ids` (every user when None), in `module_id` only if given, from
-    the record; returns the number of rows written. Works on a Session or a Connection, in its transaction."""
+    the record; returns the number of rows written. The item counts of the modules concerned are rebuilt
+    too (a national GROUP BY per module: for imports and repairs, not for the submit path). Works on a
+    Session or a Connection, in its transaction."""
+    everyone = user_ids is None
     if user_ids is None:
         user_ids = db.execute(select(User.id).order_by(User.id)).scalars().all()
     ids = sorted(set(user_ids))
-    written = 0
+    written, modules = 0, set()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         rows = _rows(db, chunk, module_id)
@@ -90,7 +95,43 @@ def refresh(db: Session | Connection, user_ids: Iterable[str] | None = None, mod
         if rows:
             db.execute(insert(ModuleResult), rows)
         written += len(rows)
+        modules |= {r["module_id"] for r in rows}
+    if item_counts and (everyone or modules):
+        rebuild_item_counts(db, None if everyone and module_id is None else sorted(modules | {module_id} - {None}))
     return written
+
+
+def _first_counts(kind: str, modules: Sequence[str] | None):
+    """SELECT of the item counts of every first `kind` attempt (in `modules`, if given), from the record."""
+    first = ModuleResult.pre_attempt_id if kind == "pre" else ModuleResult.post_attempt_id
+    query = (select(ModuleResult.module_id, literal(kind), Response.item_id, Attempt.score, Response.answer,
+                    Response.correct, func.count())
+             .select_from(ModuleResult).join(Attempt, Attempt.id == first)
+             .join(Response, Response.attempt_id == Attempt.id).where(Response.correct.is_not(None)))
+    if modules is not None:
+        query = query.where(ModuleResult.module_id.in_(modules))
+    return query.group_by(ModuleResult.module_id, Response.item_id, Attempt.score, Response.answer, Response.correct)
+
+
+def rebuild_item_counts(db: Session | Connection, modules: Sequence[str] | None = None) -> None:
+    """Recompute the item counts (of `modules`, or all) from module_results' first attempts."""
+    old = delete(ItemCount)
+    db.execute(old.where(ItemCount.module_id.in_(modules)) if modules is not None else old)
+    for kind in ("pre", "post"):
+        rows = [dict(module_id=m, kind=k, item_id=i, total=int(t), answer=a, correct=bool(c), n=int(n))
+                for m, k, i, t, a, c, n in db.execute(_first_counts(kind, modules))]
+        for start in range(0, len(rows), 5000):
+            db.execute(insert(ItemCount), rows[start:start + 5000])
+
+
+def stale_item_counts(db: Session | Connection) -> list[tuple]:
+    """The item counts that differ from a recomputation from the record: empty when all is well."""
+    stored = {(m, k, i, t, a, bool(c)): n for m, k, i, t, a, c, n in db.execute(
+        select(ItemCount.module_id, ItemCount.kind, ItemCount.item_id, ItemCount.total, ItemCount.answer,
+               ItemCount.correct, ItemCount.n))}
+    expected = {(m, k, i, int(t), a, bool(c)): int(n) for kind in ("pre", "post")
+                for m, k, i, t, a, c, n in db.execute(_first_counts(kind, None))}
+    return sorted(k for k in stored.keys() | expected.keys() if stored.get(k) != expected.get(k))
 
 
 def touch(session: Session, *, user_id: str, module_id: str) -> None:
@@ -108,22 +149,46 @@ def _row(session: Session, user_id: str, module_id: str) -> ModuleResult:
     return row
 
 
-def note_attempt(session: Session, attempt: Attempt) -> None:
+def _count_answers(session: Session, attempt: Attempt, result: Score) -> None:
+    """Add a first attempt's graded answers to the item counts: one upsert per item, in key order (so two
+    writers never wait on each other's rows in opposite orders)."""
+    total = int(round(attempt.score))
+    rows = sorted((attempt.module_id, attempt.kind, r.item_id, total, encode_answer(r.answer), bool(r.correct))
+                  for r in result.results if r.correct is not None)
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    keys = ("module_id", "kind", "item_id", "total", "answer", "correct")
+    statement = upsert(ItemCount).values([dict(zip(keys, row, strict=True), n=1) for row in rows])
+    session.execute(statement.on_conflict_do_update(index_elements=list(keys),
+                                                    set_={"n": ItemCount.n + 1}))
+
+
+def note_attempt(session: Session, attempt: Attempt, result: Score | None = None) -> None:
     """Add one newly kept attempt, the learner's newest event in the module, to their summary: the same
     result as `touch`, from the row alone (one read, one write instead of five statements). The submit
     path runs under the database's write lock, so this keeps that lock for less time."""
     row = _row(session, attempt.user_id, attempt.module_id)
     if attempt.kind in ("pre", "post"):
         percent = 100.0 * attempt.score / attempt.max_score if attempt.max_score else 0.0
+        first = False
         if attempt.kind == "pre":
             if row.pre_attempt_id is None:
-                row.pre_attempt_id, row.pre_percent = attempt.id, percent
+                row.pre_attempt_id, row.pre_percent, first = attempt.id, percent, True
         else:
             row.posts = (row.posts or 0) + 1
             if row.post_attempt_id is None:
-                row.post_attempt_id = attempt.id
+                row.post_attempt_id, first = attempt.id, True
             if row.best_post_percent is None or percent > row.best_post_percent:
                 row.best_post_percent, row.best_post_at = percent, attempt.submitted_at
+        if first:
+            if result is None:
+                raise ValueError("note_attempt: a first test attempt needs its graded answers (result)")
+            _count_answers(session, attempt, result)
     row.last_activity_at = _later(row.last_activity_at, attempt.submitted_at)
 
 

@@ -86,8 +86,10 @@ class LearnerRow:
     last_activity: datetime | None
 
 
-def learners(session: Session, cohort_ids: Sequence[str]) -> list[LearnerRow]:
-    """The learners enrolled in the cohorts, by name, with when each last did anything (three queries)."""
+def learners(session: Session, cohort_ids: Sequence[str], *,
+             opened: dict[str, datetime] | None = None) -> list[LearnerRow]:
+    """The learners enrolled in the cohorts, by name, with when each last did anything (three queries; two
+    when the caller has `opened`, each learner's latest section opening)."""
     members = session.execute(
         select(User.id, User.full_name_km, User.full_name_latin, User.username, User.sex, User.province_code,
                User.org_type, User.institution, User.position, Enrolment.cohort_id)
@@ -99,8 +101,11 @@ def learners(session: Session, cohort_ids: Sequence[str]) -> list[LearnerRow]:
     for uid, when in session.execute(select(Attempt.user_id, func.max(Attempt.submitted_at))
                                      .where(Attempt.user_id.in_(scope)).group_by(Attempt.user_id)):
         last[uid] = when
-    for uid, when in session.execute(select(SectionProgress.user_id, func.max(SectionProgress.first_opened_at))
-                                     .where(SectionProgress.user_id.in_(scope)).group_by(SectionProgress.user_id)):
+    if opened is None:
+        opened = dict(session.execute(select(SectionProgress.user_id, func.max(SectionProgress.first_opened_at))
+                                      .where(SectionProgress.user_id.in_(scope))
+                                      .group_by(SectionProgress.user_id)).all())
+    for uid, when in opened.items():
         if when is not None and (uid not in last or when > last[uid]):
             last[uid] = when
     return [LearnerRow(*row, last.get(row[0])) for row in members]
@@ -151,15 +156,16 @@ def scores(session: Session, learner_ids: Sequence[str], course: Course, *,
     return result
 
 
-def progress(session: Session, learner_ids: Sequence[str], course: Course, *, tests=None) -> list[ModuleProgress]:
-    """One row per learner and module: pre-test taken, all sections read, post-test passed (and when)."""
-    done = defaultdict(int)
-    for uid, mid, n in session.execute(
-        select(SectionProgress.user_id, SectionProgress.module_id, func.count())
-        .where(SectionProgress.user_id.in_(learner_ids), SectionProgress.completed_at.is_not(None))
-        .group_by(SectionProgress.user_id, SectionProgress.module_id)
-    ):
-        done[(uid, mid)] = n
+def progress(session: Session, learner_ids: Sequence[str], course: Course, *, tests=None,
+             done: dict[tuple[str, str], int] | None = None) -> list[ModuleProgress]:
+    """One row per learner and module: pre-test taken, all sections read, post-test passed (and when).
+    `done`: sections completed by (learner, module), when the caller has them."""
+    if done is None:
+        done = {(uid, mid): n for uid, mid, n in session.execute(
+            select(SectionProgress.user_id, SectionProgress.module_id, func.count())
+            .where(SectionProgress.user_id.in_(learner_ids), SectionProgress.completed_at.is_not(None))
+            .group_by(SectionProgress.user_id, SectionProgress.module_id))}
+    done = defaultdict(int, {(uid, mid): n for (uid, mid), n in done.items()})
     took_pre, passed_on = set(), {}
     marks = {m.id: m.pass_mark for m in course.modules}
     for _, uid, mid, kind, score, max_score, when in _tests(session, learner_ids) if tests is None else tests:
@@ -228,16 +234,18 @@ class Flags:
 
 
 def flags(session: Session, rows: Sequence[LearnerRow], course: Course, *,
-          now: datetime | None = None, tests=None) -> dict[str, Flags]:
+          now: datetime | None = None, tests=None, stuck: dict[str, str] | None = None) -> dict[str, Flags]:
+    """`stuck`: a section each stuck learner has open too long ("module/section"), when the caller has it."""
     now = now or utcnow()
     ids = [r.id for r in rows]
-    stuck: dict[str, str] = {}
-    for uid, mid, sid in session.execute(
-        select(SectionProgress.user_id, SectionProgress.module_id, SectionProgress.section_id)
-        .where(SectionProgress.user_id.in_(ids), SectionProgress.completed_at.is_(None),
-               SectionProgress.first_opened_at <= now - timedelta(days=STUCK_DAYS))
-    ):
-        stuck.setdefault(uid, f"{mid}/{sid}")
+    if stuck is None:
+        stuck = {}
+        for uid, mid, sid in session.execute(
+            select(SectionProgress.user_id, SectionProgress.module_id, SectionProgress.section_id)
+            .where(SectionProgress.user_id.in_(ids), SectionProgress.completed_at.is_(None),
+                   SectionProgress.first_opened_at <= now - timedelta(days=STUCK_DAYS))
+        ):
+            stuck.setdefault(uid, f"{mid}/{sid}")
     marks = {m.id: m.pass_mark for m in course.modules}
     fails = defaultdict(int)
     for _, uid, mid, kind, score, max_score, _ in _tests(session, ids) if tests is None else tests:
@@ -316,16 +324,40 @@ class Dashboard:
 OVERALL = "__all__"
 
 
+def _sections(session: Session, scope: Select, now: datetime):
+    """From one grouped query over the learners' section progress: sections completed by (learner, module),
+    each learner's latest opening, and a section each has had open for STUCK_DAYS or more."""
+    too_long = and_(SectionProgress.completed_at.is_(None),
+                    SectionProgress.first_opened_at <= now - timedelta(days=STUCK_DAYS))
+    done, opened, stuck = {}, {}, {}
+    for uid, mid, completed, latest, stuck_section in session.execute(
+            select(SectionProgress.user_id, SectionProgress.module_id, func.count(SectionProgress.completed_at),
+                   func.max(SectionProgress.first_opened_at),
+                   func.min(case((too_long, SectionProgress.section_id))))
+            .where(SectionProgress.user_id.in_(scope))
+            .group_by(SectionProgress.user_id, SectionProgress.module_id)
+            .order_by(SectionProgress.user_id, SectionProgress.module_id)):
+        if completed:
+            done[(uid, mid)] = completed
+        if latest is not None and (uid not in opened or latest > opened[uid]):
+            opened[uid] = latest
+        if stuck_section is not None:
+            stuck.setdefault(uid, f"{mid}/{stuck_section}")
+    return done, opened, stuck
+
+
 def dashboard(session: Session, *, user: User, course: Course, cohort_ids: Sequence[str],
               items_module: str | None = None, split_by: str = "sex", split_module: str = OVERALL,
               now: datetime | None = None) -> Dashboard:
     """The Cohort page's data: access checked, the learners' tests read once, every figure computed."""
     check_cohorts(session, user=user, cohort_ids=cohort_ids)
-    rows = learners(session, cohort_ids)
+    now = now or utcnow()
+    done_by, opened, stuck = _sections(session, _members(cohort_ids), now)
+    rows = learners(session, cohort_ids, opened=opened)
     ids = [r.id for r in rows]
     tests = _tests(session, _members(cohort_ids))
     by_module = scores(session, ids, course, tests=tests)
-    done = progress(session, ids, course, tests=tests)
+    done = progress(session, ids, course, tests=tests, done=done_by)
     module = course.module(items_module) if items_module else course.modules[0]
     first = _first_responses(session, tests, module.id, ("pre", "post"))
     pre, post = first["pre"], first["post"]
@@ -336,7 +368,8 @@ def dashboard(session: Session, *, user: User, course: Course, cohort_ids: Seque
     mark = course.pass_mark if split_module == OVERALL else course.module(split_module).pass_mark
     test_items = [i.id for i in module.post_test]
     return Dashboard(
-        learners=rows, scores=by_module, progress=done, flags=flags(session, rows, course, now=now, tests=tests),
+        learners=rows, scores=by_module, progress=done,
+        flags=flags(session, rows, course, now=now, tests=tests, stuck=stuck),
         summaries=summaries, split=disaggregate(split_rows, people(rows), split_by, mark),
         weekly=completion_by_week(done), funnel=funnel(done), items_module=module.id,
         pre_responses=pre, post_responses=post,

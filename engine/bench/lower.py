@@ -156,36 +156,43 @@ def national(raw: Raw, course: Course) -> dict:
         f"SUM(CASE WHEN {room} THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN m.best_post_percent + {_EPS} >= {_marks(course)} THEN 1 ELSE 0 END)")
     base = "FROM module_results m JOIN users u ON u.id = m.user_id WHERE u.role = 'learner'"
-    sums: dict[tuple[str, str | None, str], PrePostSums] = {}
-    for dimension, group, module_id, *values in raw.rows(
-            f"SELECT 'sex', u.sex, m.module_id, {figures} {base} GROUP BY u.sex, m.module_id UNION ALL "
-            f"SELECT 'province_code', u.province_code, m.module_id, {figures} {base} "
-            "GROUP BY u.province_code, m.module_id"):
-        sums[(dimension, group, module_id)] = PrePostSums(*(float(v) if 4 <= i <= 8 else int(v)
-                                                            for i, v in enumerate(values)))
+    # One pass over the summaries, by (module, sex, province); sums add, so Python folds the cells into
+    # the sex and the province groups (faster than two GROUP BYs, one per dimension).
+    sums: dict[tuple[str, str | None, str], PrePostSums] = defaultdict(PrePostSums)
+    for module_id, sex, province, *values in raw.rows(
+            f"SELECT m.module_id, u.sex, u.province_code, {figures} {base} "
+            "GROUP BY m.module_id, u.sex, u.province_code"):
+        cell = PrePostSums(*(float(v) if 4 <= i <= 8 else int(v) for i, v in enumerate(values)))
+        sums[("sex", sex, module_id)] += cell
+        sums[("province_code", province, module_id)] += cell
     n_modules = len(course.modules)
     passed_all = (f"SELECT m.user_id FROM module_results m WHERE m.best_post_percent + {_EPS} >= {_marks(course)} "
                   f"GROUP BY m.user_id HAVING COUNT(*) = {n_modules}")
     completion = {}
-    for dimension, group, learners, completed in raw.rows(
-            f"SELECT 'sex', u.sex, COUNT(*), COUNT(p.user_id) FROM users u LEFT JOIN ({passed_all}) p "
-            "ON p.user_id = u.id WHERE u.role = 'learner' GROUP BY u.sex UNION ALL "
-            f"SELECT 'province_code', u.province_code, COUNT(*), COUNT(p.user_id) FROM users u "
-            f"LEFT JOIN ({passed_all}) p ON p.user_id = u.id WHERE u.role = 'learner' GROUP BY u.province_code"):
-        completion[(dimension, group)] = (int(learners), int(completed))
+    for sex, province, learners, completed in raw.rows(
+            f"SELECT u.sex, u.province_code, COUNT(*), COUNT(p.user_id) FROM users u LEFT JOIN ({passed_all}) p "
+            "ON p.user_id = u.id WHERE u.role = 'learner' GROUP BY u.sex, u.province_code"):
+        for key in (("sex", sex), ("province_code", province)):
+            was = completion.get(key, (0, 0))
+            completion[key] = (was[0] + int(learners), was[1] + int(completed))
     return dict(summaries={k: summary_from_sums(s) for k, s in sums.items()}, completion=completion)
 
 
-def item_analysis_national(raw: Raw, module: Module, kind: str):
-    """Item analysis of the module's `kind` test over every learner's first attempt (one GROUP BY)."""
-    column = "pre_attempt_id" if kind == "pre" else "post_attempt_id"
-    counts = [ItemCount(item_id, int(total), _options(answer), bool(correct), int(n)) for item_id, total, answer,
-              correct, n in raw.rows(
-        "SELECT r.item_id, a.score, r.answer, r.correct, COUNT(*) FROM module_results m "
-        f"JOIN users u ON u.id = m.user_id JOIN attempts a ON a.id = m.{column} "
-        "JOIN responses r ON r.attempt_id = a.id "
-        "WHERE m.module_id = ? AND u.role = 'learner' AND r.correct IS NOT NULL "
-        "GROUP BY r.item_id, a.score, r.answer, r.correct", (module.id,))]
+def item_analysis_national(raw: Raw, module: Module, kind: str, *, from_record: bool = False):
+    """Item analysis of the module's `kind` test over everyone's first attempt: from the item_counts summary
+    Sala keeps (one SELECT), or, `from_record`, by one GROUP BY over the responses themselves."""
+    if from_record:
+        column = "pre_attempt_id" if kind == "pre" else "post_attempt_id"
+        rows = raw.rows(
+            "SELECT r.item_id, a.score, r.answer, r.correct, COUNT(*) FROM module_results m "
+            f"JOIN attempts a ON a.id = m.{column} JOIN responses r ON r.attempt_id = a.id "
+            "WHERE m.module_id = ? AND r.correct IS NOT NULL GROUP BY r.item_id, a.score, r.answer, r.correct",
+            (module.id,))
+    else:
+        rows = raw.rows("SELECT item_id, total, answer, correct, n FROM item_counts WHERE module_id = ? AND kind = ?",
+                        (module.id, kind))
+    counts = [ItemCount(item_id, int(total), _options(answer), bool(correct), int(n))
+              for item_id, total, answer, correct, n in rows]
     items = module.pre_test if kind == "pre" else module.post_test
     return item_analysis_from_counts(counts, [i.id for i in items if i.graded],
                                      {i.id: tuple(o.id for o in i.options) for i in items})

@@ -299,8 +299,16 @@ def _national_figures(report: Report, factory, raw: lower.Raw, course: Course, r
     sala_ms, analysis = timed(sala_items, runs)
     lower_ms, found = timed(bound_items, runs)
     _close(analysis, found, "item analysis")
+    start = time.perf_counter()
+    try:
+        _close(analysis, lower.item_analysis_national(raw, module, "post", from_record=True), "item analysis")
+    finally:
+        raw.close()
+    record_ms = (time.perf_counter() - start) * 1000
     report.add(Figure(f"item analysis of one module's post-test, national ({analysis.overall.n:,} attempts)",
-                      "≤ 1 s, ratio ≤ 1.5", sala_ms, lower_ms, note="equal"))
+                      "≤ 1 s, ratio ≤ 1.5", sala_ms, lower_ms,
+                      note=f"from the item counts kept on write; equal to one GROUP BY over the responses "
+                           f"themselves, which takes {record_ms:,.0f} ms"))
 
 
 def _fresh_pairs(factory, course: Course, count: int) -> list[tuple[str, str]]:

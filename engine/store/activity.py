@@ -241,3 +241,19 @@ class ModuleResult(Base):
     posts: Mapped[int] = mapped_column(Integer, default=0)
     sections_done: Mapped[int] = mapped_column(Integer, default=0)
     last_activity_at: Mapped[datetime | None]
+
+
+class ItemCount(Base):
+    """How many first attempts at a module's pre- or post-test, with total score `total`, answered `item_id`
+    with `answer` (right or not): the national item analysis reads these few hundred rows instead of
+    grouping a million responses. Derived like ModuleResult, kept on write by engine.summaries."""
+
+    __tablename__ = "item_counts"
+
+    module_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answer: Mapped[str] = mapped_column(Text, primary_key=True)
+    correct: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

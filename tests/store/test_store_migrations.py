@@ -25,6 +25,7 @@ TABLES = {
     "enrolments",
     "paper_entries",
     "exercise_answers",
+    "item_counts",
     "module_results",
     "responses",
     "section_progress",
@@ -58,9 +59,9 @@ def test_migrate_from_empty_reaches_head(engine):
     assert current_revision(engine) is None
     assert tables(engine) == set()
 
-    assert migrate(engine) == head_revision() == "0004"
+    assert migrate(engine) == head_revision() == "0005"
 
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
     assert tables(engine) == TABLES
 
 
@@ -104,7 +105,7 @@ def test_a_schema_from_a_newer_sala_is_refused_untouched(engine):
 
     assert str(raised.value) == (
         "the database is at schema revision '0042_future', which this Sala does not know "
-        "(its newest is '0004'): a newer Sala migrated it; upgrade Sala to use it"
+        "(its newest is '0005'): a newer Sala migrated it; upgrade Sala to use it"
     )
     assert current_revision(engine) == "0042_future"
     assert tables(engine) == TABLES

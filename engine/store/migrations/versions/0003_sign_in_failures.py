@@ -9,7 +9,8 @@ Constraint names follow engine.store.base.NAMING_CONVENTION.
 A failure is a row of its own rather than a counter per login, so that two processes failing the
 same login at once each insert and neither overwrites the other's count. `login` is the account's
 username when the login named one (so username and phone share a count), else "?" and a SHA-256 of
-the login as typed, lower-cased (never the text: it may be a password typed in the wrong box); `client` is the address the request came from, when the app can know it.
+the login as typed, lower-cased (never the text: it may be a password typed in the wrong box);
+`client` is the address the request came from, when the app can know it.
 """
 
 import sqlalchemy as sa

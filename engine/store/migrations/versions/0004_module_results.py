@@ -41,7 +41,7 @@ def upgrade() -> None:
     from engine.summaries import refresh
 
     with Session(bind=op.get_bind()) as session:
-        refresh(session)
+        refresh(session, item_counts=False)  # that table comes with 0005
         session.flush()
 
 
