@@ -175,6 +175,13 @@ def keep_attempt(session: Session, attempt: Attempt, result: Score) -> bool:
     return True
 
 
+def kept_test(session: Session, *, module: Module, user_id: str, kind: str, key: str) -> Submitted | None:
+    """The attempt already kept under this idempotency key, answered as submit_test would, or None. Read
+    only: a resent submission is answered without waiting for the write lock that a new one needs."""
+    found = _existing(session, key, user_id)
+    return None if found is None else _replay(session, found, module.pre_test if kind == "pre" else module.post_test)
+
+
 def submit_test(session: Session, *, course: Course, module: Module, user_id: str, kind: str,
                 answers: dict[str, object], key: str, started_at: datetime | None = None,
                 source: str = "online") -> Submitted:
