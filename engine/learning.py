@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,7 @@ from engine import summaries
 from engine.content.model import Course, Module
 from engine.errors import InputError
 from engine.quiz import ItemResult, Score, decode_answer, encode_answer, grade, score
-from engine.store.base import utcnow
+from engine.store.base import new_id, utcnow
 from engine.store.models import Attempt, ExerciseAnswer, Response, SectionProgress
 
 
@@ -164,9 +164,11 @@ def keep_attempt(session: Session, attempt: Attempt, result: Score) -> bool:
         with session.begin_nested():
             session.add(attempt)
             session.flush()
-            session.add_all(Response(attempt_id=attempt.id, item_id=r.item_id, answer=encode_answer(r.answer),
-                                     correct=r.correct, points=r.points) for r in result.results)
-            session.flush()
+            # One executemany of plain rows (the ORM would build and track an object per answer).
+            if result.results:
+                session.connection().execute(insert(Response), [
+                    dict(id=new_id(), attempt_id=attempt.id, item_id=r.item_id, answer=encode_answer(r.answer),
+                         correct=r.correct, points=r.points) for r in result.results])
     except IntegrityError:
         if session.scalar(select(Attempt.id).where(Attempt.idempotency_key == attempt.idempotency_key)) is None:
             raise

@@ -163,9 +163,10 @@ def _count_answers(session: Session, attempt: Attempt, result: Score) -> None:
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
     keys = ("module_id", "kind", "item_id", "total", "answer", "correct")
-    statement = upsert(ItemCount).values([dict(zip(keys, row, strict=True), n=1) for row in rows])
-    session.execute(statement.on_conflict_do_update(index_elements=list(keys),
-                                                    set_={"n": ItemCount.n + 1}))
+    # One statement, executed for each row: its compiled form is cached (a multi-row VALUES would be
+    # compiled anew on every submission).
+    statement = upsert(ItemCount).on_conflict_do_update(index_elements=list(keys), set_={"n": ItemCount.n + 1})
+    session.connection().execute(statement, [dict(zip(keys, row, strict=True), n=1) for row in rows])
 
 
 def note_attempt(session: Session, attempt: Attempt, result: Score | None = None) -> None:
