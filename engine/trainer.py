@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from engine.analytics import (
@@ -30,13 +30,22 @@ from engine.analytics_items import ItemAnalysis, ItemPrePost, ItemResponse, item
 from engine.content.model import Course
 from engine.errors import NotAllowed
 from engine.quiz import decode_answer
-from engine.store.base import utcnow
+from engine.store.base import UTCDateTime, utcnow
 from engine.store.models import Attempt, Cohort, Enrolment, ModuleResult, Response, SectionProgress, User
 from engine.summaries import passed_case
 
 SEE_ALL = ("coordinator", "admin")
 INACTIVE_DAYS = 14
 STUCK_DAYS = 7
+
+
+def _read(session: Session, statement, params: dict | None = None):
+    """Run a read of plain columns on the session's connection: past the ORM's result machinery, which
+    costs more than the query itself for the few hundred rows of a cohort (anything pending is flushed
+    first, as session.execute would)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection().execute(statement, params).all()  # at once: row by row costs a call per row
 
 
 def cohort_scope(*, user: User, province: str | None = None, kind: str | None = None) -> Select:
@@ -86,35 +95,44 @@ class LearnerRow:
     last_activity: datetime | None
 
 
+# The Cohort page's reads, built once with the cohorts as an expanding parameter: building a statement
+# costs about as much as running it on a cohort of forty, and a built one is compiled once per process.
+_COHORT_IDS = bindparam("cohort_ids", expanding=True)
+_SCOPE = (select(Enrolment.user_id).join(User, User.id == Enrolment.user_id)
+          .where(Enrolment.cohort_id.in_(_COHORT_IDS), User.role == "learner"))
+_MEMBERS = (select(User.id, User.full_name_km, User.full_name_latin, User.username, User.sex, User.province_code,
+                   User.org_type, User.institution, User.position, Enrolment.cohort_id)
+            .join(Enrolment, Enrolment.user_id == User.id)
+            .where(Enrolment.cohort_id.in_(_COHORT_IDS), User.role == "learner").order_by(User.full_name_km))
+_LAST_ATTEMPT = (select(Attempt.user_id, func.max(Attempt.submitted_at)).where(Attempt.user_id.in_(_SCOPE))
+                 .group_by(Attempt.user_id))
+_LAST_OPENED = (select(SectionProgress.user_id, func.max(SectionProgress.first_opened_at))
+                .where(SectionProgress.user_id.in_(_SCOPE)).group_by(SectionProgress.user_id))
+_TESTS = (select(Attempt.id, Attempt.user_id, Attempt.module_id, Attempt.kind, Attempt.score, Attempt.max_score,
+                 Attempt.submitted_at).where(Attempt.user_id.in_(_SCOPE), Attempt.kind.in_(("pre", "post")))
+          .order_by(Attempt.submitted_at, Attempt.id))
+_TOO_LONG = and_(SectionProgress.completed_at.is_(None),
+                 SectionProgress.first_opened_at <= bindparam("stuck_before", type_=UTCDateTime()))
+_SECTIONS = (select(SectionProgress.user_id, SectionProgress.module_id, func.count(SectionProgress.completed_at),
+                    func.max(SectionProgress.first_opened_at), func.min(case((_TOO_LONG, SectionProgress.section_id))))
+             .where(SectionProgress.user_id.in_(_SCOPE))
+             .group_by(SectionProgress.user_id, SectionProgress.module_id)
+             .order_by(SectionProgress.user_id, SectionProgress.module_id))
+
+
 def learners(session: Session, cohort_ids: Sequence[str], *,
              opened: dict[str, datetime] | None = None) -> list[LearnerRow]:
     """The learners enrolled in the cohorts, by name, with when each last did anything (three queries; two
     when the caller has `opened`, each learner's latest section opening)."""
-    members = session.execute(
-        select(User.id, User.full_name_km, User.full_name_latin, User.username, User.sex, User.province_code,
-               User.org_type, User.institution, User.position, Enrolment.cohort_id)
-        .join(Enrolment, Enrolment.user_id == User.id)
-        .where(Enrolment.cohort_id.in_(cohort_ids), User.role == "learner").order_by(User.full_name_km)
-    ).all()
-    scope = _members(cohort_ids)
-    last: dict[str, datetime] = {}
-    for uid, when in session.execute(select(Attempt.user_id, func.max(Attempt.submitted_at))
-                                     .where(Attempt.user_id.in_(scope)).group_by(Attempt.user_id)):
-        last[uid] = when
+    params = {"cohort_ids": list(cohort_ids)}
+    members = _read(session, _MEMBERS, params)
+    last: dict[str, datetime] = dict(_read(session, _LAST_ATTEMPT, params))
     if opened is None:
-        opened = dict(session.execute(select(SectionProgress.user_id, func.max(SectionProgress.first_opened_at))
-                                      .where(SectionProgress.user_id.in_(scope))
-                                      .group_by(SectionProgress.user_id)).all())
+        opened = dict(_read(session, _LAST_OPENED, params))
     for uid, when in opened.items():
         if when is not None and (uid not in last or when > last[uid]):
             last[uid] = when
     return [LearnerRow(*row, last.get(row[0])) for row in members]
-
-
-def _members(cohort_ids: Sequence[str]) -> Select:
-    """The learners of the cohorts, as a subquery: an IN list of forty ids costs more to bind than a join."""
-    return (select(Enrolment.user_id).join(User, User.id == Enrolment.user_id)
-            .where(Enrolment.cohort_id.in_(cohort_ids), User.role == "learner"))
 
 
 def enrolled(session: Session, cohort_ids: Sequence[str]) -> int:
@@ -132,7 +150,7 @@ def _tests(session: Session, learner_ids: Sequence[str] | Select, module_id: str
                    Attempt.submitted_at).where(Attempt.user_id.in_(learner_ids), Attempt.kind.in_(("pre", "post")))
     if module_id:
         query = query.where(Attempt.module_id == module_id)
-    return session.execute(query.order_by(Attempt.submitted_at, Attempt.id)).all()
+    return _read(session, query.order_by(Attempt.submitted_at, Attempt.id))
 
 
 def scores(session: Session, learner_ids: Sequence[str], course: Course, *,
@@ -161,7 +179,7 @@ def progress(session: Session, learner_ids: Sequence[str], course: Course, *, te
     """One row per learner and module: pre-test taken, all sections read, post-test passed (and when).
     `done`: sections completed by (learner, module), when the caller has them."""
     if done is None:
-        done = {(uid, mid): n for uid, mid, n in session.execute(
+        done = {(uid, mid): n for uid, mid, n in _read(session,
             select(SectionProgress.user_id, SectionProgress.module_id, func.count())
             .where(SectionProgress.user_id.in_(learner_ids), SectionProgress.completed_at.is_not(None))
             .group_by(SectionProgress.user_id, SectionProgress.module_id))}
@@ -214,7 +232,7 @@ def _responses_of_firsts(session: Session, tests, modules: set[str],
     owner = {a: key for key, a in first.items()}
     ids = list(owner)
     for start in range(0, len(ids), 5000):  # bounded IN lists, for a cohort of any size
-        for attempt_id, item_id, answer, correct in session.execute(
+        for attempt_id, item_id, answer, correct in _read(session,
                 select(Response.attempt_id, Response.item_id, Response.answer, Response.correct)
                 .where(Response.attempt_id.in_(ids[start:start + 5000]))):
             uid, mid, kind = owner[attempt_id]
@@ -240,7 +258,7 @@ def flags(session: Session, rows: Sequence[LearnerRow], course: Course, *,
     ids = [r.id for r in rows]
     if stuck is None:
         stuck = {}
-        for uid, mid, sid in session.execute(
+        for uid, mid, sid in _read(session,
             select(SectionProgress.user_id, SectionProgress.module_id, SectionProgress.section_id)
             .where(SectionProgress.user_id.in_(ids), SectionProgress.completed_at.is_(None),
                    SectionProgress.first_opened_at <= now - timedelta(days=STUCK_DAYS))
@@ -273,11 +291,11 @@ class CascadeNode:
 def cascade(session: Session, cohorts: Sequence[Cohort], course: Course) -> list[CascadeNode]:
     """One node per cohort, from the module summaries in three grouped queries, however many cohorts."""
     ids = [c.id for c in cohorts]
-    learners_of = dict(session.execute(
+    learners_of = dict(_read(session,
         select(Enrolment.cohort_id, func.count()).join(User, User.id == Enrolment.user_id)
-        .where(Enrolment.cohort_id.in_(ids), User.role == "learner").group_by(Enrolment.cohort_id)).all())
+        .where(Enrolment.cohort_id.in_(ids), User.role == "learner").group_by(Enrolment.cohort_id)))
     paired = and_(ModuleResult.pre_percent.is_not(None), ModuleResult.best_post_percent.is_not(None))
-    gains = {cohort_id: (float(total) / n if n else None) for cohort_id, total, n in session.execute(
+    gains = {cohort_id: (float(total) / n if n else None) for cohort_id, total, n in _read(session,
         select(Enrolment.cohort_id,
                func.coalesce(func.sum(case((paired, ModuleResult.best_post_percent - ModuleResult.pre_percent),
                                            else_=0.0)), 0.0),
@@ -291,10 +309,10 @@ def cascade(session: Session, cohorts: Sequence[Cohort], course: Course) -> list
                          ModuleResult.module_id.in_([m.id for m in course.modules]), passed_case(course) == 1)
                   .group_by(Enrolment.cohort_id, ModuleResult.user_id)
                   .having(func.count() == len(course.modules)).subquery())
-    completed = dict(session.execute(select(passed_all.c.cohort_id, func.count())
-                                     .group_by(passed_all.c.cohort_id)).all())
-    trainers = dict(session.execute(select(User.id, User.full_name_km).where(
-        User.id.in_({c.trainer_id for c in cohorts if c.trainer_id}))).all())
+    completed = dict(_read(session, select(passed_all.c.cohort_id, func.count())
+                                     .group_by(passed_all.c.cohort_id)))
+    trainers = dict(_read(session, select(User.id, User.full_name_km).where(
+        User.id.in_({c.trainer_id for c in cohorts if c.trainer_id}))))
     return [CascadeNode(c.id, c.name, c.parent_id, c.kind, trainers.get(c.trainer_id), learners_of.get(c.id, 0),
                         completed.get(c.id, 0), gains.get(c.id)) for c in cohorts]
 
@@ -324,19 +342,12 @@ class Dashboard:
 OVERALL = "__all__"
 
 
-def _sections(session: Session, scope: Select, now: datetime):
+def _sections(session: Session, cohort_ids: Sequence[str], now: datetime):
     """From one grouped query over the learners' section progress: sections completed by (learner, module),
     each learner's latest opening, and a section each has had open for STUCK_DAYS or more."""
-    too_long = and_(SectionProgress.completed_at.is_(None),
-                    SectionProgress.first_opened_at <= now - timedelta(days=STUCK_DAYS))
     done, opened, stuck = {}, {}, {}
-    for uid, mid, completed, latest, stuck_section in session.execute(
-            select(SectionProgress.user_id, SectionProgress.module_id, func.count(SectionProgress.completed_at),
-                   func.max(SectionProgress.first_opened_at),
-                   func.min(case((too_long, SectionProgress.section_id))))
-            .where(SectionProgress.user_id.in_(scope))
-            .group_by(SectionProgress.user_id, SectionProgress.module_id)
-            .order_by(SectionProgress.user_id, SectionProgress.module_id)):
+    for uid, mid, completed, latest, stuck_section in _read(
+            session, _SECTIONS, {"cohort_ids": list(cohort_ids), "stuck_before": now - timedelta(days=STUCK_DAYS)}):
         if completed:
             done[(uid, mid)] = completed
         if latest is not None and (uid not in opened or latest > opened[uid]):
@@ -352,10 +363,10 @@ def dashboard(session: Session, *, user: User, course: Course, cohort_ids: Seque
     """The Cohort page's data: access checked, the learners' tests read once, every figure computed."""
     check_cohorts(session, user=user, cohort_ids=cohort_ids)
     now = now or utcnow()
-    done_by, opened, stuck = _sections(session, _members(cohort_ids), now)
+    done_by, opened, stuck = _sections(session, cohort_ids, now)
     rows = learners(session, cohort_ids, opened=opened)
     ids = [r.id for r in rows]
-    tests = _tests(session, _members(cohort_ids))
+    tests = _read(session, _TESTS, {"cohort_ids": list(cohort_ids)})
     by_module = scores(session, ids, course, tests=tests)
     done = progress(session, ids, course, tests=tests, done=done_by)
     module = course.module(items_module) if items_module else course.modules[0]

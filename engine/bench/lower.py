@@ -24,7 +24,13 @@ from engine.analytics import (
     prepost_summary,
     summary_from_sums,
 )
-from engine.analytics_items import ItemCount, ItemResponse, item_analysis, item_analysis_from_counts
+from engine.analytics_items import (
+    ItemCount,
+    ItemResponse,
+    item_analysis,
+    item_analysis_from_counts,
+    item_facility_pre_post,
+)
 from engine.content.model import Course, Module
 from engine.quiz import decode_answer
 
@@ -139,7 +145,8 @@ def dashboard(raw: Raw, course: Course, cohort_id: str, items_module: str, now: 
         flags=(sum(1 for u in ids if last.get(u) is None or last[u] <= inactive_before), len(stuck),
                len({u for (u, _), n in fails.items() if n >= 2})),
         items=item_analysis(responses["post"], test_items, {i.id: tuple(o.id for o in i.options)
-                                                            for i in module.post_test}))
+                                                            for i in module.post_test}),
+        facility=item_facility_pre_post(responses["pre"], responses["post"], test_items))
 
 
 def national(raw: Raw, course: Course) -> dict:

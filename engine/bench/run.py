@@ -128,7 +128,7 @@ def _dashboard_numbers(board: trainer.Dashboard) -> dict:
                 funnel=board.funnel, flags=(sum(f.inactive for f in board.flags.values()),
                                             sum(f.stuck_section is not None for f in board.flags.values()),
                                             sum(f.failed_post_twice for f in board.flags.values())),
-                items=board.items)
+                items=board.items, facility=board.facility)
 
 
 def _national_numbers(overview: national.NationalOverview, course: Course) -> dict:
