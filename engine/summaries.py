@@ -12,10 +12,11 @@ score reaches the module's pass mark, and it was passed when that best score was
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, case, delete, func, insert, literal, select, tuple_
+from sqlalchemy import Connection, case, delete, func, insert, literal, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from engine.quiz import Score, encode_answer
@@ -141,7 +142,24 @@ def touch(session: Session, *, user_id: str, module_id: str) -> None:
     refresh(session, [user_id], module_id)
 
 
+LEARNER_LOCK_CLASS = 0x5A1C
+"""First key of the PostgreSQL advisory locks held per learner and module (engine.throttle uses 0x5A1B)."""
+
+
+def hold(session: Session, *, user_id: str, module_id: str) -> None:
+    """Keep other writers of this learner's record in this module out until the transaction ends.
+
+    On SQLite the transaction already holds the write lock. On PostgreSQL two transactions could otherwise
+    both read "no pre-test yet" (or "one post-test attempt left") and both write, and both add one to the
+    summary row read before the other committed. Take it before reading what the write depends on.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"{user_id}\x1f{module_id}".encode()) - 2**31  # a signed 32-bit key
+        session.execute(text("SELECT pg_advisory_xact_lock(:kind, :key)"), {"kind": LEARNER_LOCK_CLASS, "key": key})
+
+
 def _row(session: Session, user_id: str, module_id: str) -> ModuleResult:
+    hold(session, user_id=user_id, module_id=module_id)  # re-entrant: free when the caller already holds it
     row = session.get(ModuleResult, (user_id, module_id))
     if row is None:
         row = ModuleResult(user_id=user_id, module_id=module_id, posts=0, sections_done=0)

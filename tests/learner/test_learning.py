@@ -20,15 +20,6 @@ RIGHT = {"t01": "c", "t02": "true", "t03": ["a", "b"]}
 WRONG = {"t01": "a", "t02": "false", "t03": ["c"]}
 
 
-@pytest.fixture
-def learner(store):
-    with transaction(store.sessions) as s:
-        user = User(username="sophea", password_hash=accounts.hash_password("x" * 8), full_name_km="សុខ សុភា")
-        s.add(user)
-        s.flush()
-        return user.id
-
-
 def record(store, user_id):
     with store.sessions() as s:
         return learning.load_record(s, user_id=user_id, module_id=MODULE.id)

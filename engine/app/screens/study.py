@@ -44,11 +44,13 @@ def test_form(kind: str) -> None:
         if any(answers[i.id] in (None, []) for i in items):
             st.warning(ctx.t("study.answer_all"))
             return
-        with ctx.db() as session:  # a resend is answered from a read, without queueing for the write lock
-            done = learning.kept_test(session, module=module, user_id=user.id, kind=kind, key=key)
-        if done is None:
-            done = write(lambda s: learning.submit_test(s, course=course, module=module, user_id=user.id, kind=kind,
-                                                        answers=answers, key=key))
+        try:  # read and graded first, then written under the lock; a resend is answered from the read
+            done = learning.submit_test_now(ctx.factory, course=course, module=module, user_id=user.id, kind=kind,
+                                            answers=answers, key=key)
+        except InputError as exc:
+            st.error(ctx.t("study.refused"))
+            state.log.warning("refused: %s", exc)
+            done = None
         if done is not None:
             # The key is kept until the learner chooses to try again: a second click, or a resend after a
             # dropped connection, carries the same key and finds this attempt already kept.
