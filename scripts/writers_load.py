@@ -4,9 +4,10 @@ Issue #7's check of the submit path under contention. The script makes a cohort 
 roster import, then a plan for each learner through the sample course's module (a pre-test of 3 items,
 14 knowledge-check answers with wrong tries and retries over its two sections, the exercise, a post-test
 of 3 items: 20 answers in 16 submissions), and runs it from several writer processes, each running one
-thread per learner. Every submission goes through the engine's submit functions (submit_test,
-submit_check) in its own transaction, and is sent twice with the same idempotency key: one send after
-the other, or, for about a quarter of them, both at once from two threads racing on two connections.
+thread per learner. Every submission goes through the engine's submit functions as the study page calls
+them (submit_test_now, which opens its own transactions; submit_check and save_exercise in one each),
+and is sent twice with the same idempotency key: one send after the other, or, for about a quarter of
+them, both at once from two threads racing on two connections.
 
 A writer prints one JSON line per send to its stdout, flushed as soon as the send returns: an
 acknowledgement ("ack": true; the transaction committed) or the error. The check then compares the
@@ -46,7 +47,7 @@ from sqlalchemy import select  # noqa: E402
 from engine import roster  # noqa: E402
 from engine.content import load  # noqa: E402
 from engine.content.model import Item, Module  # noqa: E402
-from engine.learning import save_exercise, submit_check, submit_test  # noqa: E402
+from engine.learning import save_exercise, submit_check, submit_test_now  # noqa: E402
 from engine.quiz import encode_answer, grade  # noqa: E402
 from engine.store.db import make_engine, migrate, session_factory, transaction  # noqa: E402
 from engine.store.models import Attempt, Cohort, Response  # noqa: E402
@@ -147,26 +148,26 @@ def create_learners(url: str, count: int) -> list[str]:
 # --- a writer process ----------------------------------------------------------------------------------------
 
 
-def _submit(session, course, module: Module, user_id: str, step: dict) -> dict:
-    if step["kind"] == "check":
-        result = submit_check(session, course=course, module=module, user_id=user_id, section_id=step["section"],
-                              item_id=step["item"], answer=step["answer"], key=step["key"])
-        return {"correct": result.correct}
-    if step["kind"] == "exercise":
+def _submit(factory, course, module: Module, user_id: str, step: dict) -> dict:
+    if step["kind"] in ("pre", "post"):  # read and graded first, written under the lock, as the page does
+        done = submit_test_now(factory, course=course, module=module, user_id=user_id, kind=step["kind"],
+                               answers=step["answers"], key=step["key"])
+        return {"attempt": done.attempt_id, "duplicate": done.duplicate}
+    with transaction(factory) as session:
+        if step["kind"] == "check":
+            result = submit_check(session, course=course, module=module, user_id=user_id, section_id=step["section"],
+                                  item_id=step["item"], answer=step["answer"], key=step["key"])
+            return {"correct": result.correct}
         save_exercise(session, module=module, user_id=user_id, item_id=step["item"], text=step["text"])
         return {}
-    done = submit_test(session, course=course, module=module, user_id=user_id, kind=step["kind"],
-                       answers=step["answers"], key=step["key"])
-    return {"attempt": done.attempt_id, "duplicate": done.duplicate}
 
 
 def send(factory, course, module: Module, user_id: str, step: dict, n: int) -> dict:
-    """One send of one step in its own transaction: an acknowledgement once it committed, or the error."""
+    """One send of one step: an acknowledgement once it committed, or the error."""
     line = {"learner": user_id, "key": step["key"], "kind": step["kind"], "send": n}
     started = time.perf_counter()
     try:
-        with transaction(factory) as session:
-            outcome = _submit(session, course, module, user_id, step)
+        outcome = _submit(factory, course, module, user_id, step)
     except Exception as exc:  # a refused send is a finding to report, not a reason to stop the burst
         return {**line, "ack": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     return {**line, "ack": True, **outcome, "ms": round((time.perf_counter() - started) * 1000, 2)}

@@ -4,6 +4,7 @@ Called by engine.bench.run; here because only engine/app may import Streamlit.""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -80,6 +81,8 @@ def page_figures(url: str, root: Path, factory, runs: int) -> list[Figure]:
 
     learner, owner, cohort_id = _people(factory)
     figures = []
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("streamlit")]:
+        logging.getLogger(name).setLevel(logging.ERROR)  # AppTest's bare-mode warnings, once per rerun
     with _environment(url, root):
         for name, user_id, page, state, target in (
                 ("learner course map, server time per rerun (AppTest)", learner, None, {}, "≤ 100 ms"),

@@ -29,7 +29,7 @@ def show_created(ctx, result: roster.ImportResult) -> None:
     st.caption(ctx.t("roster.passwords_once"))
     st.dataframe([{ctx.t("users.name"): r.full_name_km, ctx.t("users.username"): r.username,
                    ctx.t("roster.temporary_password"): r.temporary_password} for r in result.learners],
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
 
 
 def run_import(ctx, cohort_id: str, parsed: roster.ParsedRoster) -> None:

@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from engine import learning
+from engine import learning, summaries
 from engine.errors import InputError
 from engine.store.models import Attempt, ModuleResult, Response
 from tests.learner.test_learning import COURSE, MODULE, RIGHT, WRONG, count_attempts, record, walk_to_post_test
@@ -66,6 +66,15 @@ def test_the_same_rules_as_submit_test(store, learner):
         now(store, learner, "post", RIGHT, "post-2")
     assert count_attempts(store, learner, "post") == 1
     assert learning.passed(MODULE, record(store, learner))
+    assert_summaries_match_the_record(store)
+
+
+def assert_summaries_match_the_record(store):
+    """The summary rows and item counts written as plain rows equal what a rebuild from the record gives."""
+    with store.sessions() as s:
+        pairs = s.execute(select(ModuleResult.user_id, ModuleResult.module_id)).all()
+        assert pairs and summaries.stale(s, pairs) == []
+        assert summaries.stale_item_counts(s) == []
 
 
 def test_another_learners_key_is_refused(store, learner):
@@ -102,3 +111,4 @@ def test_racing_post_tests_never_exceed_the_attempts_allowed(store, learner):
     with store.sessions() as s:
         assert s.get(ModuleResult, (learner, MODULE.id)).posts == COURSE.post_test_attempts
         assert s.scalar(select(func.count()).select_from(Attempt).where(Attempt.kind == "post")) == 2
+    assert_summaries_match_the_record(store)

@@ -29,7 +29,7 @@ figure = go.Figure(go.Sunburst(
     hovertemplate="%{label}<br>" + ctx.t("cascade.hover") + "<extra></extra>",
 ))
 figure.update_layout(height=460, margin=dict(l=10, r=10, t=10, b=10), font=dict(family="KhmerSans, sans-serif"))
-st.plotly_chart(figure, use_container_width=True, config={"displayModeBar": False})
+st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
 st.dataframe([
     {ctx.t("cohorts.name"): n.name, ctx.t("cohorts.kind"): ctx.t(f"cohorts.kind_{n.kind}"),
      ctx.t("cascade.trainer"): n.trainer_name or ctx.t("common.none"),
@@ -37,7 +37,7 @@ st.dataframe([
      ctx.t("cascade.completed_all"): number(ctx.lang, n.completed_all),
      ctx.t("cascade.mean_gain"): ctx.t("common.none") if n.mean_gain is None else number(ctx.lang, n.mean_gain, 1)}
     for n in nodes
-], hide_index=True, use_container_width=True)
+], hide_index=True, width="stretch")
 st.subheader(ctx.t("cascade.reach"))
 reach: dict[str, list] = {}
 for n in nodes:
@@ -48,4 +48,4 @@ st.dataframe([
      ctx.t("cascade.learners_reached"): number(ctx.lang, sum(n.learners for n in group)),
      ctx.t("cascade.completed_all"): number(ctx.lang, sum(n.completed_all for n in group))}
     for name, group in sorted(reach.items())
-], hide_index=True, use_container_width=True)
+], hide_index=True, width="stretch")

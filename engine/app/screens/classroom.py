@@ -42,6 +42,6 @@ else:
          ctx.t("classroom.cohort"): s.cohort_name, ctx.t("classroom.venue"): s.venue,
          ctx.t("classroom.state"): ctx.t(f"classroom.state_{s.state}"), ctx.t("classroom.join_code"): s.join_code}
         for s in sessions
-    ], hide_index=True, use_container_width=True)
+    ], hide_index=True, width="stretch")
     if st.button(ctx.t("session.console"), key="to_console"):
         st.switch_page("screens/session.py")

@@ -54,7 +54,7 @@ with tabs[0]:
     st.caption(ctx.t("cohort.learners", n=number(ctx.lang, len(rows))))
     roster = roster_table(ctx, rows)
     st.dataframe([dict(zip(roster.columns, row, strict=True)) for row in roster.rows], hide_index=True,
-                 use_container_width=True)
+                 width="stretch")
     if cohort_id != ALL and user.role in ("trainer", "coordinator", "admin"):
         roster_controls(ctx, cohort_id)
 
@@ -76,7 +76,7 @@ with tabs[1]:
     grid.update_layout(height=max(260, 22 * len(rows) + 80), margin=dict(l=10, r=10, t=10, b=10),
                        yaxis=dict(autorange="reversed"), xaxis=dict(side="top", title=ctx.t("results.module")),
                        font=dict(family="KhmerSans, sans-serif"))
-    st.plotly_chart(grid, use_container_width=True, config={"displayModeBar": False})
+    st.plotly_chart(grid, width="stretch", config={"displayModeBar": False})
     st.caption(" · ".join(f"{labels[k]}" for k in range(4)))
     flagged = [(r, flags[r.id]) for r in rows if flags[r.id].inactive or flags[r.id].stuck_section
                or flags[r.id].failed_post_twice]
@@ -101,7 +101,7 @@ with tabs[1]:
              ctx.t("results.pre"): pct(ctx, next((s.pre for s in scores[m.id] if s.learner_id == chosen), None)),
              ctx.t("results.post"): pct(ctx, post_of.get((chosen, m.id)))}
             for m in course.modules
-        ], hide_index=True, use_container_width=True)
+        ], hide_index=True, width="stretch")
 
 with tabs[2]:
     weekly = board.weekly
@@ -110,7 +110,7 @@ with tabs[2]:
     figure.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), title=ctx.t("cohort.completion_title"),
                          yaxis_title=ctx.t("cohort.completed"), font=dict(family="KhmerSans, sans-serif"),
                          legend=dict(orientation="h", y=-0.25))
-    st.plotly_chart(figure, use_container_width=True, config={"displayModeBar": False})
+    st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
     stages = ("enrolled", "took_pre_test", "read_all_sections", "passed_post_test")
     totals = {stage: 0 for stage in stages}
     for f in board.funnel:
@@ -119,12 +119,12 @@ with tabs[2]:
     chart = go.Figure(go.Funnel(y=[ctx.t(f"cohort.funnel_{s}") for s in stages], x=[totals[s] for s in stages]))
     chart.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10), title=ctx.t("cohort.funnel_title"),
                         font=dict(family="KhmerSans, sans-serif"))
-    st.plotly_chart(chart, use_container_width=True, config={"displayModeBar": False})
+    st.plotly_chart(chart, width="stretch", config={"displayModeBar": False})
 
 with tabs[3]:
     st.dataframe([summary_row(ctx, titles[m.id], board.summaries[m.id]) for m in course.modules]
                  + [summary_row(ctx, ctx.t("cohort.overall"), board.summaries[trainer.OVERALL])],
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
     st.caption(ctx.t("cohort.overall_note"))
     key = st.radio(ctx.t("cohort.split_by"), SPLITS, horizontal=True, key="split_by",
                    format_func=lambda k: ctx.t(f"cohort.split_{k}"))
@@ -140,7 +140,7 @@ with tabs[3]:
         {ctx.t("cohort.group"): shown(g.group) if g.group else ctx.t("common.none"),
          ctx.t("cohort.n"): ctx.t("common.n_small")}
         for g in groups
-    ], hide_index=True, use_container_width=True)
+    ], hide_index=True, width="stretch")
 
 with tabs[4]:
     st.selectbox(ctx.t("results.module"), list(titles), format_func=titles.get, key="items_module")
@@ -169,7 +169,7 @@ with tabs[4]:
                                            for oid, share in s.option_shares.items()),
          ctx.t("cohort.flags"): "; ".join(ctx.t(f"cohort.flag_{f}") for f in s.flags)}
         for n, (item, s) in enumerate(((i, stats[i.id]) for i in module.post_test), start=1)
-    ], hide_index=True, use_container_width=True)
+    ], hide_index=True, width="stretch")
     st.caption(ctx.t("cohort.thresholds"))
 
 with tabs[5]:

@@ -33,7 +33,7 @@ else:
          ctx.t("cohorts.active_7d"): number(ctx.lang, c.active_7d),
          ctx.t("cohorts.mean_pre"): pct(c.mean_pre), ctx.t("cohorts.mean_post"): pct(c.mean_post)}
         for c in cohorts
-    ], hide_index=True, use_container_width=True)
+    ], hide_index=True, width="stretch")
 
 # A learner who forgot their password: their trainer sets a temporary one and tells them in person.
 if user.role in ("trainer", "admin"):

@@ -20,4 +20,4 @@ st.dataframe([
      ctx.t("content.items"): number(ctx.lang, len(m.items)),
      ctx.t("content.minutes"): number(ctx.lang, m.minutes)}
     for m in ctx.course.modules
-], hide_index=True, use_container_width=True)
+], hide_index=True, width="stretch")

@@ -13,7 +13,7 @@ progress = views.learner_progress(ctx.course, records)
 resume = learning.resume_point(ctx.course, records)
 if resume is None:
     st.success(ctx.t("study.all_done"))
-elif st.button(ctx.t("study.continue"), type="primary", key="continue", use_container_width=True):
+elif st.button(ctx.t("study.continue"), type="primary", key="continue", width="stretch"):
     st.session_state["study_module"] = resume[0]
     st.switch_page("screens/study.py")
 for module, mine in zip(ctx.course.modules, progress, strict=True):

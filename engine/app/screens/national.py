@@ -37,11 +37,11 @@ chart = go.Figure(go.Bar(x=[shown(g.group) for g in groups],
                          y=[100 * g.completed / g.learners if g.learners else 0 for g in groups]))
 chart.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), yaxis_title=ctx.t("national.completed_share"),
                     font=dict(family="KhmerSans, sans-serif"))
-st.plotly_chart(chart, use_container_width=True, config={"displayModeBar": False})
+st.plotly_chart(chart, width="stretch", config={"displayModeBar": False})
 st.dataframe([{ctx.t("cohort.group"): shown(g.group), ctx.t("national.learners"): number(ctx.lang, g.learners),
                ctx.t("national.completed"): number(ctx.lang, g.completed),
                ctx.t("national.completed_share"): pct(ctx, 100 * g.completed / g.learners if g.learners else None)}
-              for g in groups], hide_index=True, use_container_width=True)
+              for g in groups], hide_index=True, width="stretch")
 
 titles = {m.id: f"{number(ctx.lang, m.number)}. {m.title}" for m in course.modules}
 st.subheader(ctx.t("national.prepost_title"))
@@ -51,7 +51,7 @@ st.dataframe([
     summary_row(ctx, ctx.t("cohort.total") if g.total else shown(g.group), g.summary) if not g.suppressed else
     {ctx.t("cohort.group"): shown(g.group), ctx.t("cohort.n"): ctx.t("common.n_small")}
     for g in overview.modules[module_id][key]
-], hide_index=True, use_container_width=True)
+], hide_index=True, width="stretch")
 
 st.subheader(ctx.t("national.items_title"))
 kind = st.radio(ctx.t("national.test"), ["post", "pre"], horizontal=True, key="national_test",
@@ -81,5 +81,5 @@ st.dataframe([
                                        for oid, share in stats[item.id].option_shares.items()),
      ctx.t("cohort.flags"): "; ".join(ctx.t(f"cohort.flag_{f}") for f in stats[item.id].flags)}
     for n, item in enumerate((i for i in items if i.id in stats), start=1)
-], hide_index=True, use_container_width=True)
+], hide_index=True, width="stretch")
 st.caption(ctx.t("cohort.thresholds"))

@@ -61,5 +61,5 @@ figure = go.Figure([go.Bar(name=ctx.t(f"cohort.funnel_{stage}"), x=[number(ctx.l
 figure.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=10, b=10),
                      xaxis_title=ctx.t("results.module"), legend=dict(orientation="h", y=-0.3),
                      font=dict(family="KhmerSans, sans-serif"))
-st.plotly_chart(figure, use_container_width=True, config={"displayModeBar": False})
+st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
 st.caption(ctx.t("report.print_hint"))

@@ -28,7 +28,7 @@ st.dataframe([
      ctx.t("results.gain"): shown(p.best_post_percent - p.pre_percent) if p.pre_percent is not None
      else ctx.t("common.none")}
     for m, p in taken
-], hide_index=True, use_container_width=True)
+], hide_index=True, width="stretch")
 labels = [number(ctx.lang, m.number) for m, _ in taken]
 figure = go.Figure([
     go.Bar(name=ctx.t("results.pre"), x=labels, y=[p.pre_percent or 0 for _, p in taken], marker_color="#9aa5b1"),
@@ -37,7 +37,7 @@ figure = go.Figure([
 figure.update_layout(barmode="group", height=280, margin=dict(l=10, r=10, t=10, b=10),
                      yaxis=dict(range=[0, 100], ticksuffix="%"), xaxis_title=ctx.t("results.module"),
                      legend=dict(orientation="h", y=-0.3), font=dict(family="KhmerSans, sans-serif"))
-st.plotly_chart(figure, use_container_width=True, config={"displayModeBar": False})
+st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
 st.subheader(ctx.t("results.review"))
 anything = False
 for module, _ in taken:

@@ -94,7 +94,7 @@ with tabs[1]:
         [{"id": p.user_id, ctx.t("users.name"): p.name_km, ctx.t("profile.name_latin"): p.name_latin,
           ctx.t("session.here"): p.present} for p in people],
         column_config={"id": None}, disabled=[ctx.t("users.name"), ctx.t("profile.name_latin")],
-        hide_index=True, use_container_width=True, key="attendance_grid")
+        hide_index=True, width="stretch", key="attendance_grid")
     ticked = [row["id"] for row in edited if row[ctx.t("session.here")]]
     if st.button(ctx.t("session.save_attendance"), key="save_attendance"):
         act(lambda db, by: classroom.tick_many(db, by=by, session_id=session_id, user_ids=ticked))
@@ -125,11 +125,11 @@ with tabs[2]:
     current = live_row.current_section if live_row.current_section in order else order[0]
     at = order.index(current)
     back, label, forward = st.columns([1, 4, 1])
-    if back.button("◀", key="present_back", disabled=at == 0, use_container_width=True):
+    if back.button("◀", key="present_back", disabled=at == 0, width="stretch"):
         act(lambda db, by: classroom.set_section(db, by=by, course=ctx.course, session_id=session_id,
                                                  section_id=order[at - 1]))
     label.markdown(f"**{labels_present[current]}** · {number(ctx.lang, at + 1)}/{number(ctx.lang, len(order))}")
-    if forward.button("▶", key="present_next", disabled=at == len(order) - 1, use_container_width=True):
+    if forward.button("▶", key="present_next", disabled=at == len(order) - 1, width="stretch"):
         act(lambda db, by: classroom.set_section(db, by=by, course=ctx.course, session_id=session_id,
                                                  section_id=order[at + 1]))
     if live_row.current_section != current:
@@ -200,7 +200,7 @@ with tabs[3]:
                 figure.update_layout(height=40 + 28 * len(item.options), margin=dict(l=10, r=10, t=24, b=10),
                                      title=dict(text=f"{number(ctx.lang, n)}.", font=dict(size=13)),
                                      font=dict(family="KhmerSans, sans-serif"), yaxis=dict(autorange="reversed"))
-                st.plotly_chart(figure, use_container_width=True, config={"displayModeBar": False},
+                st.plotly_chart(figure, width="stretch", config={"displayModeBar": False},
                                 key=f"count:{item.id}")
 
         live_counts()
@@ -211,7 +211,7 @@ with tabs[3]:
         summary_row(ctx, ctx.t(f"sex.{g.group}") if g.group else ctx.t("common.none"), g.summary)
         if not g.suppressed else {ctx.t("cohort.group"): ctx.t(f"sex.{g.group}") if g.group else
                                   ctx.t("common.none"), ctx.t("cohort.n"): ctx.t("common.n_small")}
-        for g in results.by_sex if not g.total], hide_index=True, use_container_width=True)
+        for g in results.by_sex if not g.total], hide_index=True, width="stretch")
 
 with tabs[4]:
     st.caption(ctx.t("session.paper_intro"))
@@ -226,7 +226,7 @@ with tabs[4]:
         [{"id": p.user_id, ctx.t("users.name"): p.name_km,
           **{f"{n}": "" for n, _ in enumerate(items, 1)}} for p in people],
         column_config={"id": None}, disabled=[ctx.t("users.name")], hide_index=True,
-        use_container_width=True, key=f"paper:{kind}:{entry}")
+        width="stretch", key=f"paper:{kind}:{entry}")
     if st.button(ctx.t("session.save_paper"), key="save_paper"):
         def save(db, by):
             for row in grid:
@@ -241,7 +241,7 @@ with tabs[4]:
         who = {p.user_id: p.name_km for p in people}
         st.dataframe([{ctx.t("users.name"): who.get(m.user_id, m.user_id), ctx.t("cohort.item"): m.item_id,
                        ctx.t("session.entry_1"): m.first, ctx.t("session.entry_2"): m.second} for m in problems],
-                     hide_index=True, use_container_width=True)
+                     hide_index=True, width="stretch")
     upload = st.file_uploader(ctx.t("session.paper_upload"), type=["csv", "txt", "xlsx"], key="paper_file")
     if upload is not None and st.button(ctx.t("session.paper_upload_save"), key="paper_upload_save"):
         parsed = classroom_paper.parse_paper_grid(upload.getvalue(), upload.name, module, kind)

@@ -20,4 +20,4 @@ with ctx.db() as session:
 cols = st.columns(max(len(counts), 1))
 for col, (role, count) in zip(cols, sorted(counts.items()), strict=False):
     col.metric(ctx.t(f"roles.{role}"), number(ctx.lang, count))
-st.dataframe(rows, hide_index=True, use_container_width=True)
+st.dataframe(rows, hide_index=True, width="stretch")
