@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -212,6 +212,9 @@ def submit_test(session: Session, *, course: Course, module: Module, user_id: st
     return Submitted(attempt.id, result, duplicate=False)
 
 
+_BY_KEY = select(Attempt.id, Attempt.user_id).where(Attempt.idempotency_key == bindparam("key"))
+
+
 def submit_test_now(factory: sessionmaker[Session], *, course: Course, module: Module, user_id: str, kind: str,
                     answers: dict[str, object], key: str, started_at: datetime | None = None,
                     source: str = "online") -> Submitted:
@@ -228,7 +231,7 @@ def submit_test_now(factory: sessionmaker[Session], *, course: Course, module: M
     items = module.pre_test if kind == "pre" else module.post_test
     with factory() as session:
         connection = session.connection()
-        found = connection.execute(select(Attempt.id, Attempt.user_id).where(Attempt.idempotency_key == key)).first()
+        found = connection.execute(_BY_KEY, {"key": key}).first()
         if found is not None:
             if found.user_id != user_id:
                 raise InputError("idempotency key belongs to another learner")

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, case, delete, func, insert, literal, select, text, tuple_, update
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, literal, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from engine.quiz import Score, encode_answer
@@ -229,11 +229,14 @@ def note_attempt(session: Session, attempt: Attempt, result: Score | None = None
         _count_answers(session, module_id=attempt.module_id, kind=attempt.kind, score=attempt.score, result=result)
 
 
+_READ_ROW = select(*(getattr(ModuleResult, c) for c in TRACKED)).where(
+    ModuleResult.user_id == bindparam("user_id"), ModuleResult.module_id == bindparam("module_id"))
+"""Built once: on the submit path, building a statement costs more than SQLite takes to run it."""
+
+
 def read_row(session: Session, *, user_id: str, module_id: str) -> dict | None:
     """The tracked columns of one summary row as a dict (None if there is none), read without the ORM."""
-    found = session.connection().execute(
-        select(*(getattr(ModuleResult, c) for c in TRACKED))
-        .where(ModuleResult.user_id == user_id, ModuleResult.module_id == module_id)).first()
+    found = session.connection().execute(_READ_ROW, {"user_id": user_id, "module_id": module_id}).first()
     return None if found is None else dict(found._mapping)
 
 

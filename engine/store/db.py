@@ -98,7 +98,12 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
     # busy_timeout first: switching to WAL needs the lock too, and must wait for it, not fail at once,
     # when another process is opening or migrating the same file.
-    for pragma in ("busy_timeout=10000", "journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+    cursor.execute("PRAGMA busy_timeout=10000")
+    # WAL is a property of the file, kept once set: a connection that finds it set does not ask again
+    # (asking takes the lock, and the pool opens its connections in the middle of a burst of writers).
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
+    for pragma in ("foreign_keys=ON", "synchronous=NORMAL"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
