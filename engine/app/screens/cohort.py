@@ -20,9 +20,10 @@ if not cohorts:
     st.info(ctx.t("cohorts.none"))
     st.stop()
 ALL = "__all__"
+# Learners the "all my cohorts" view may hold: beyond it (an administrator's country) the page would read
+# every one of them on each rerun; the National overview answers with aggregates instead. (A comment, not
+# a string: Streamlit's magic shows a bare string on a page.)
 ALL_AT_MOST = 2000
-"""Learners the "all my cohorts" view may hold: beyond it (an administrator's country) the page would read
-every one of them on each rerun; the National overview answers with aggregates instead."""
 names = {c.id: c.name for c in cohorts}
 if len(cohorts) > 1:
     with ctx.db() as session:
