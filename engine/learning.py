@@ -145,17 +145,29 @@ class Submitted:
     """True when this idempotency key was already kept: the earlier result is returned, nothing is added."""
 
 
-def _existing(session: Session, key: str, user_id: str) -> Attempt | None:
-    found = session.scalar(select(Attempt).where(Attempt.idempotency_key == key))
+_BY_KEY = select(Attempt.id, Attempt.user_id).where(Attempt.idempotency_key == bindparam("key"))
+"""Built once: it runs on every submission (statement building costs more than SQLite takes to run it)."""
+
+
+def _existing(session: Session, key: str, user_id: str):
+    """The (id, user_id) of the attempt kept under this idempotency key, or None."""
+    found = session.connection().execute(_BY_KEY, {"key": key}).first()
     if found is not None and found.user_id != user_id:
         raise InputError("idempotency key belongs to another learner")
     return found
 
 
-def _replay(session: Session, attempt: Attempt, items) -> Submitted:
+def _replay(session: Session, attempt, items) -> Submitted:
     answers = {r.item_id: decode_answer(r.answer) for r in
                session.scalars(select(Response).where(Response.attempt_id == attempt.id))}
     return Submitted(attempt.id, score(items, answers), duplicate=True)
+
+
+def _response_rows(attempt_id: str, result: Score) -> list[dict]:
+    """An attempt's graded answers as plain rows, for one executemany (the ORM would build and track an
+    object per answer)."""
+    return [dict(id=new_id(), attempt_id=attempt_id, item_id=r.item_id, answer=encode_answer(r.answer),
+                 correct=r.correct, points=r.points) for r in result.results]
 
 
 def keep_attempt(session: Session, attempt: Attempt, result: Score) -> bool:
@@ -165,13 +177,10 @@ def keep_attempt(session: Session, attempt: Attempt, result: Score) -> bool:
         with session.begin_nested():
             session.add(attempt)
             session.flush()
-            # One executemany of plain rows (the ORM would build and track an object per answer).
             if result.results:
-                session.connection().execute(insert(Response), [
-                    dict(id=new_id(), attempt_id=attempt.id, item_id=r.item_id, answer=encode_answer(r.answer),
-                         correct=r.correct, points=r.points) for r in result.results])
+                session.connection().execute(insert(Response), _response_rows(attempt.id, result))
     except IntegrityError:
-        if session.scalar(select(Attempt.id).where(Attempt.idempotency_key == attempt.idempotency_key)) is None:
+        if session.connection().execute(_BY_KEY, {"key": attempt.idempotency_key}).first() is None:
             raise
         return False
     summaries.note_attempt(session, attempt, result)
@@ -212,9 +221,6 @@ def submit_test(session: Session, *, course: Course, module: Module, user_id: st
     return Submitted(attempt.id, result, duplicate=False)
 
 
-_BY_KEY = select(Attempt.id, Attempt.user_id).where(Attempt.idempotency_key == bindparam("key"))
-
-
 def submit_test_now(factory: sessionmaker[Session], *, course: Course, module: Module, user_id: str, kind: str,
                     answers: dict[str, object], key: str, started_at: datetime | None = None,
                     source: str = "online") -> Submitted:
@@ -230,11 +236,8 @@ def submit_test_now(factory: sessionmaker[Session], *, course: Course, module: M
     long the sixtieth learner waits."""
     items = module.pre_test if kind == "pre" else module.post_test
     with factory() as session:
-        connection = session.connection()
-        found = connection.execute(_BY_KEY, {"key": key}).first()
+        found = _existing(session, key, user_id)
         if found is not None:
-            if found.user_id != user_id:
-                raise InputError("idempotency key belongs to another learner")
             return _replay(session, found, items)
         if kind == "pre":  # the summary row says whether the pre-test was taken; the record is not read
             allowed = (summaries.read_row(session, user_id=user_id, module_id=module.id) or {}).get(
@@ -263,10 +266,7 @@ def submit_test_now(factory: sessionmaker[Session], *, course: Course, module: M
                 connection = session.connection()
                 connection.execute(insert(Attempt), [attempt])
                 if result.results:
-                    connection.execute(insert(Response), [
-                        dict(id=new_id(), attempt_id=attempt["id"], item_id=r.item_id,
-                             answer=encode_answer(r.answer), correct=r.correct, points=r.points)
-                        for r in result.results])
+                    connection.execute(insert(Response), _response_rows(attempt["id"], result))
         except IntegrityError:  # the key was kept since the first look (by another module's form, say)
             found = _existing(session, key, user_id)
             if found is None:

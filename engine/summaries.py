@@ -1,10 +1,11 @@
 """The module_results summaries: one row per learner and module, derived from the append-only record.
 
-Every write of the record calls `touch` for the learner and module it changed, in the same transaction,
-so a summary is never behind what was acknowledged. `refresh` recomputes any set of rows (or all of
-them) from the record; it is what `touch`, the migration that made the table, bundle imports and
-`sala summaries --rebuild` run. Readers: engine.national (the country), engine.trainer.cascade and
-engine.views.cohort_summaries (many cohorts at once).
+Every write of the record updates the summary of the learner and module it changed, in the same
+transaction, so a summary is never behind what was acknowledged: `note_attempt` / `note_test` /
+`note_section` for the newest event (one rule, `_after`, for what an attempt changes), `touch` otherwise.
+`refresh` recomputes any set of rows (or all of them) from the record; it is what `touch`, the migration
+that made the table, bundle imports and `sala summaries --rebuild` run. Readers: engine.national (the
+country), engine.trainer.cascade and engine.views.cohort_summaries (many cohorts at once).
 
 Kept independent of the course (no pass marks): a module counts as passed when its best post-test
 score reaches the module's pass mark, and it was passed when that best score was first reached.

@@ -21,15 +21,22 @@ step = learning.next_step(module, record, course.post_test_attempts)
 st.title(module.title)
 
 
-def write(action):
-    """Run one write in its own transaction; a refused action is shown, never a traceback."""
+def refusing(call):
+    """call(), with a refused action shown on the page instead of a traceback (and None returned)."""
     try:
-        with ctx.write() as session:
-            return action(session)
+        return call()
     except InputError as exc:
         st.error(ctx.t("study.refused"))
         state.log.warning("refused: %s", exc)
         return None
+
+
+def write(action):
+    """Run one write in its own transaction; a refused action is shown, never a traceback."""
+    def run():
+        with ctx.write() as session:
+            return action(session)
+    return refusing(run)
 
 
 def test_form(kind: str) -> None:
@@ -44,13 +51,10 @@ def test_form(kind: str) -> None:
         if any(answers[i.id] in (None, []) for i in items):
             st.warning(ctx.t("study.answer_all"))
             return
-        try:  # read and graded first, then written under the lock; a resend is answered from the read
-            done = learning.submit_test_now(ctx.factory, course=course, module=module, user_id=user.id, kind=kind,
-                                            answers=answers, key=key)
-        except InputError as exc:
-            st.error(ctx.t("study.refused"))
-            state.log.warning("refused: %s", exc)
-            done = None
+        # Read and graded first, then written under the lock (its own transactions); a resend is answered
+        # from the read.
+        done = refusing(lambda: learning.submit_test_now(ctx.factory, course=course, module=module, user_id=user.id,
+                                                         kind=kind, answers=answers, key=key))
         if done is not None:
             # The key is kept until the learner chooses to try again: a second click, or a resend after a
             # dropped connection, carries the same key and finds this attempt already kept.
